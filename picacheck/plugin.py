@@ -1,0 +1,238 @@
+"""The pytest plugin: inventory, hosts, layers, claims, evidence and the claims matrix.
+
+Loaded by the root conftest.py. What it adds to pytest:
+- `--inventory PATH` (default: the lab's generated inventory) and `--report-dir DIR`;
+- markers for the layers (`hosts`, `cluster`, …; added automatically from tests/<layer>/)
+  and `claim("H2", …)`;
+- fixtures: `inventory`, `hosts` (one SSH connection per host), `evidence_note`;
+- parametrisation from the inventory: a test that takes `hypervisor`, `swarm_node`,
+  `gluster_peer`, `gluster_volume`, `raid_array`, `service` or `dump_policy` runs once per
+  such item of the inventory;
+- claims listed under `not_applicable` in the inventory are skipped as
+  "not applicable here: <reason>";
+- on failure, the commands run on hosts (host, command, output) are attached as evidence;
+- the claims matrix (summary.json, and at the top of the HTML report).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from picacheck.claims import Verdict, all_claims
+from picacheck.errors import UserError
+from picacheck.inventory import Inventory, load_inventory
+from picacheck.lab import topology
+from picacheck.probes.remote import HostPool, evidence
+from picacheck.report import matrix
+
+LAYERS = ("hosts", "cluster", "services", "backup", "load")
+NOT_APPLICABLE = "not applicable here"
+
+_inventory_key = pytest.StashKey[Inventory]()
+_outcomes_key = pytest.StashKey[matrix.Outcomes]()
+
+
+def default_inventory_path() -> str:
+    return os.environ.get("PICACHECK_INVENTORY", str(topology.INVENTORY_FILE))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("picacheck")
+    group.addoption("--inventory", default=None, help="inventory YAML (default: the embedded lab's)")
+    group.addoption("--report-dir", default=None, help="also write summary.json with the claims matrix here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_outcomes_key] = matrix.Outcomes()
+    for line in (
+        "hosts: layer: the hypervisors",
+        "cluster: layer: corosync, GlusterFS, Swarm",
+        "services: layer: Traefik, DNS, applications, registry",
+        "backup: layer: dumps, vzdump, rsync",
+        "load: layer: locust load tests",
+        "chaos: experiments that break the target",
+        "claim(*ids): the documented claims a check tests",
+    ):
+        config.addinivalue_line("markers", line)
+
+
+def inventory_of(config: pytest.Config) -> Inventory:
+    """The run's inventory, loaded once; a bad one ends the run with exit status 2."""
+    if _inventory_key not in config.stash:
+        path = config.getoption("--inventory") or default_inventory_path()
+        try:
+            config.stash[_inventory_key] = load_inventory(path)
+        except UserError as error:
+            print(f"picacheck: {error}", file=sys.stderr)
+            pytest.exit(str(error), returncode=2)
+    return config.stash[_inventory_key]
+
+
+# --- parametrisation from the inventory ------------------------------------------------
+
+
+def _inventory_params(name: str, inventory: Inventory) -> list | None:
+    if name == "hypervisor":
+        return inventory.hosts_with_role("hypervisor")
+    if name == "swarm_node":
+        return list(inventory.swarm.managers + inventory.swarm.workers) if inventory.swarm else []
+    if name == "gluster_peer":
+        return list(inventory.gluster.peers) if inventory.gluster else []
+    if name == "gluster_volume":
+        return [pytest.param(v, id=v.name) for v in inventory.gluster.volumes] if inventory.gluster else []
+    if name == "raid_array":
+        return [
+            pytest.param((host_name, array), id=f"{host_name}-{array.name}", marks=_claim_marks(array.claim))
+            for host_name, host in inventory.hosts.items()
+            for array in host.raid
+        ]
+    if name == "service":
+        return [pytest.param(s, id=s.name) for s in inventory.services]
+    if name == "dump_policy":
+        return [pytest.param(d, id=d.database) for d in inventory.backups.dumps]
+    return None
+
+
+def _claim_marks(claim: str | None) -> list:
+    return [pytest.mark.claim(claim)] if claim else []
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    for name in metafunc.fixturenames:
+        if name in {"hypervisor", "swarm_node", "gluster_peer", "gluster_volume", "raid_array", "service", "dump_policy"}:
+            params = _inventory_params(name, inventory_of(metafunc.config))
+            metafunc.parametrize(name, params or [pytest.param(None, marks=pytest.mark.skip(reason=f"{NOT_APPLICABLE}: the inventory has no {name.replace('_', ' ')}"))])
+
+
+# --- layers, claims, not applicable ----------------------------------------------------
+
+
+def claims_of(item: pytest.Item) -> list[str]:
+    return [claim for mark in item.iter_markers("claim") for claim in mark.args]
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    outcomes = config.stash[_outcomes_key]
+    for item in items:
+        parts = Path(str(item.path)).parts
+        if "tests" in parts:
+            layer = parts[parts.index("tests") + 1] if parts.index("tests") + 1 < len(parts) else None
+            if layer in LAYERS:
+                item.add_marker(getattr(pytest.mark, layer))
+        claims = claims_of(item)
+        outcomes.expect(item.nodeid, claims)
+        if claims and _inventory_key in config.stash:
+            reasons = config.stash[_inventory_key].not_applicable
+            if all(claim in reasons for claim in claims):
+                why = "; ".join(f"{claim}: {reasons[claim]}" for claim in claims)
+                item.add_marker(pytest.mark.skip(reason=f"{NOT_APPLICABLE}: {why}"))
+
+
+# --- fixtures --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def inventory(request: pytest.FixtureRequest) -> Inventory:
+    return inventory_of(request.config)
+
+
+@pytest.fixture(scope="session")
+def hosts(inventory: Inventory):
+    pool = HostPool(inventory)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def evidence_note(request: pytest.FixtureRequest):
+    """Attach a measured figure or a finding to this check's entry in the claims matrix."""
+
+    def note(text: str) -> None:
+        request.node.user_properties.append(("evidence", text))
+
+    return note
+
+
+# --- evidence and outcomes -------------------------------------------------------------
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    evidence.clear()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    notes = [value for key, value in item.user_properties if key == "evidence"]
+    if report.failed:
+        commands = "\n\n".join(execution.excerpt() for execution in evidence.executions())
+        if commands:
+            report.sections.append(("evidence: commands run on the hosts", commands))
+        notes.append(_short_failure(report))
+        if commands:
+            notes.append(commands)
+    report.picacheck_notes = notes  # type: ignore[attr-defined]
+    return report
+
+
+def _short_failure(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return crash.message if crash is not None else str(report.longrepr).splitlines()[-1]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    verdict = _verdict_of(report)
+    if verdict is None:
+        return
+    if _current_config:
+        _current_config[0].stash[_outcomes_key].record(report.nodeid, verdict, getattr(report, "picacheck_notes", []))
+
+
+def _verdict_of(report: pytest.TestReport) -> Verdict | None:
+    if report.when == "call":
+        return Verdict.holds if report.passed else (Verdict.not_checked if report.skipped else Verdict.broken)
+    if report.failed:  # setup or teardown error
+        return Verdict.broken
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return Verdict.not_applicable if NOT_APPLICABLE in reason else Verdict.not_checked
+    return None
+
+
+# pytest_runtest_logreport receives no config: the run's config is kept here.
+_current_config: list[pytest.Config] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _current_config[:] = [session.config]
+
+
+# --- the claims matrix -----------------------------------------------------------------
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    report_dir = session.config.getoption("--report-dir")
+    if not report_dir:
+        return
+    inventory = session.config.stash.get(_inventory_key, None)
+    rows = session.config.stash[_outcomes_key].matrix(all_claims(), inventory.not_applicable if inventory else {})
+    summary = {
+        "inventory": inventory.environment.model_dump(mode="json") if inventory else None,
+        "exit_status": int(exitstatus),
+        "counts": matrix.count(rows),
+        "claims": [row.as_dict() for row in rows],
+    }
+    Path(report_dir).mkdir(parents=True, exist_ok=True)
+    (Path(report_dir) / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_summary(prefix: list, summary: list, postfix: list, session: pytest.Session) -> None:
+    inventory = session.config.stash.get(_inventory_key, None)
+    rows = session.config.stash[_outcomes_key].matrix(all_claims(), inventory.not_applicable if inventory else {})
+    prefix.append(matrix.render_html(rows, inventory))

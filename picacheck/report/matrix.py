@@ -1,0 +1,118 @@
+"""The claims matrix: for every documented claim, its verdict in this run and the evidence.
+
+Checks and experiments report outcomes per test; a claim's verdict combines the outcomes of
+every test that carries its ID (one broken check breaks the claim). A claim that no test
+checked is "not checked"; one the inventory declares unshowable is "not applicable here".
+"""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from picacheck.claims import Claim, Verdict, combine
+
+
+@dataclass
+class Row:
+    claim: Claim
+    verdict: Verdict
+    checks: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.claim.id,
+            "section": self.claim.section,
+            "text": self.claim.text,
+            "verdict": self.verdict.value,
+            "checks": self.checks,
+            "evidence": self.evidence,
+        }
+
+
+class Outcomes:
+    """What each test (node id) said, and which claims it carries."""
+
+    def __init__(self) -> None:
+        self._claims_of: dict[str, list[str]] = {}
+        self._verdicts: dict[str, list[Verdict]] = defaultdict(list)
+        self._notes: dict[str, list[str]] = defaultdict(list)
+
+    def expect(self, nodeid: str, claims: list[str]) -> None:
+        self._claims_of[nodeid] = claims
+
+    def record(self, nodeid: str, verdict: Verdict, notes: list[str]) -> None:
+        self._verdicts[nodeid].append(verdict)
+        self._notes[nodeid].extend(notes)
+
+    def matrix(self, claims: tuple[Claim, ...], not_applicable: dict[str, str]) -> list[Row]:
+        by_claim: dict[str, list[str]] = defaultdict(list)
+        for nodeid, ids in self._claims_of.items():
+            for claim_id in ids:
+                by_claim[claim_id].append(nodeid)
+        rows = []
+        for claim in claims:
+            nodeids = by_claim.get(claim.id, [])
+            verdicts = [_test_verdict(self._verdicts[n]) for n in nodeids if self._verdicts.get(n)]
+            verdict = combine(verdicts)
+            notes = [note for n in nodeids for note in self._notes.get(n, [])]
+            if verdict == Verdict.not_checked and claim.id in not_applicable:
+                verdict = Verdict.not_applicable
+                notes.append(not_applicable[claim.id])
+            rows.append(Row(claim, verdict, nodeids, notes))
+        return rows
+
+
+def _test_verdict(phases: list[Verdict]) -> Verdict:
+    """A test's outcome from its phases (setup, call, teardown): any broken phase breaks it."""
+    return combine(phases)
+
+
+def count(rows: list[Row]) -> dict[str, int]:
+    totals = {verdict.value: 0 for verdict in Verdict}
+    for row in rows:
+        totals[row.verdict.value] += 1
+    return totals
+
+
+_COLOURS = {
+    Verdict.holds: "#1a7f37",
+    Verdict.broken: "#cf222e",
+    Verdict.not_applicable: "#6e7781",
+    Verdict.not_checked: "#9a6700",
+}
+
+
+def render_html(rows: list[Row], inventory=None) -> str:
+    """The matrix as an HTML fragment (inline styles: the report stays self-contained)."""
+    totals = count(rows)
+    environment = (
+        f"{html.escape(inventory.environment.name)} ({inventory.environment.kind.value})" if inventory else "unknown"
+    )
+    summary = " · ".join(
+        f'<span style="color:{_COLOURS[v]};font-weight:bold">{totals[v.value]} {v.value}</span>' for v in Verdict
+    )
+    body = "\n".join(_render_row(row) for row in rows)
+    return (
+        '<div id="claims-matrix"><h2>Claims matrix</h2>'
+        f"<p>Environment: <b>{environment}</b> — {summary}</p>"
+        '<table style="border-collapse:collapse;width:100%;font-size:13px">'
+        "<tr><th align=left>ID</th><th align=left>Claim</th><th align=left>Verdict</th>"
+        "<th align=left>Evidence</th></tr>"
+        f"{body}</table></div>"
+    )
+
+
+def _render_row(row: Row) -> str:
+    evidence = "<br>".join(
+        f"<pre style='white-space:pre-wrap;margin:0'>{html.escape(note[:2000])}</pre>" for note in row.evidence[:5]
+    )
+    colour = _COLOURS[row.verdict]
+    return (
+        "<tr style='border-top:1px solid #ddd;vertical-align:top'>"
+        f"<td><b>{row.claim.id}</b></td><td>{html.escape(row.claim.text)}</td>"
+        f"<td style='color:{colour};font-weight:bold;white-space:nowrap'>{row.verdict.value}</td>"
+        f"<td>{evidence}</td></tr>"
+    )
