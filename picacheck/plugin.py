@@ -189,8 +189,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     verdict = _verdict_of(report)
     if verdict is None:
         return
+    notes = list(getattr(report, "picacheck_notes", []))
+    if report.skipped:
+        notes.append(_skip_reason(report))
     if _current_config:
-        _current_config[0].stash[_outcomes_key].record(report.nodeid, verdict, getattr(report, "picacheck_notes", []))
+        _current_config[0].stash[_outcomes_key].record(report.nodeid, verdict, notes)
 
 
 def _verdict_of(report: pytest.TestReport) -> Verdict | None:
@@ -199,9 +202,13 @@ def _verdict_of(report: pytest.TestReport) -> Verdict | None:
     if report.failed:  # setup or teardown error
         return Verdict.broken
     if report.skipped:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        return Verdict.not_applicable if NOT_APPLICABLE in reason else Verdict.not_checked
+        return Verdict.not_applicable if NOT_APPLICABLE in _skip_reason(report) else Verdict.not_checked
     return None
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    return reason.removeprefix("Skipped: ")
 
 
 # pytest_runtest_logreport receives no config: the run's config is kept here.

@@ -1,0 +1,97 @@
+"""The `picacheck` command: thin, it parses arguments and calls the rooms.
+
+    picacheck verify [--inventory FILE] [--layer LAYER …]   run the verification suite
+    picacheck plan --inventory FILE                        what would be checked (no connection)
+    picacheck inventory check FILE                         validate an inventory
+    picacheck lab up | status | down | reset               the embedded lab
+
+Any problem the user can fix prints one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from picacheck.errors import EXIT_USER_ERROR, UserError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return args.handler(args) or 0
+    except UserError as error:
+        print(f"picacheck: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("picacheck: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="picacheck", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(metavar="COMMAND")
+
+    verify = commands.add_parser("verify", help="run the verification suite against an inventory")
+    verify.add_argument("--inventory", help="inventory YAML (default: the embedded lab's)")
+    verify.add_argument("--layer", action="append", choices=["hosts", "cluster", "services", "backup", "load"])
+    verify.add_argument("--reports", default=None, help="where run folders go (default: reports/ of the clone)")
+    verify.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    verify.set_defaults(handler=_verify)
+
+    plan = commands.add_parser("plan", help="list the checks that would run, per host and claim, connecting to nothing")
+    plan.add_argument("--inventory", required=True)
+    plan.set_defaults(handler=_plan)
+
+    inventory = commands.add_parser("inventory", help="inventory tools")
+    inventory_commands = inventory.add_subparsers(metavar="ACTION")
+    check = inventory_commands.add_parser("check", help="validate an inventory file")
+    check.add_argument("file")
+    check.set_defaults(handler=_inventory_check)
+
+    lab = commands.add_parser("lab", help="the embedded lab")
+    lab.add_argument("action", choices=["up", "status", "down", "reset"])
+    lab.set_defaults(handler=_lab)
+    return parser
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from picacheck import run
+
+    return run.verify(inventory_path=args.inventory, layers=args.layer, reports_root=args.reports, extra=args.pytest_args)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from picacheck import run
+
+    print(run.plan(args.inventory))
+    return 0
+
+
+def _inventory_check(args: argparse.Namespace) -> int:
+    from picacheck.inventory import load_inventory
+
+    inventory = load_inventory(args.file)
+    print(
+        f"{args.file}: OK: {inventory.environment.name} ({inventory.environment.kind.value}), "
+        f"{len(inventory.hosts)} hosts, {len(inventory.services)} services"
+    )
+    return 0
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from picacheck.lab import manage
+
+    action = {"up": manage.up, "status": manage.status, "down": manage.down, "reset": manage.reset}[args.action]
+    result = action()
+    if args.action == "status" and result is not None:
+        print(manage.format_status(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Running the verification suite (tests/) through pytest, and planning it.
+
+A run writes reports/<timestamp>/ (HTML with the claims matrix, junit.xml, summary.json)
+and points reports/latest at it; earlier runs are kept.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from picacheck.claims import all_claims
+from picacheck.errors import UserError
+from picacheck.inventory import EnvironmentKind, Inventory, load_inventory
+from picacheck.plugin import claims_of, default_inventory_path
+from picacheck.progress import say
+
+REPO = Path(__file__).resolve().parent.parent
+SUITE = REPO / "tests"
+# Claims checked by experiments (chaos/) and load tests rather than by tests/ checks.
+EXPERIMENT_CLAIMS = {"C13": "chaos", "X1": "chaos", "X2": "chaos", "X3": "chaos", "X4": "chaos",
+                     "X5": "chaos", "X6": "chaos", "X7": "chaos"}
+
+
+def _suite() -> Path:
+    if not SUITE.is_dir():
+        raise UserError(f"the verification suite was not found at {SUITE}: run picacheck from a clone of the project")
+    return SUITE
+
+
+def verify(inventory_path: str | None, layers: list[str] | None, reports_root: str | None, extra: list[str]) -> int:
+    inventory_path = inventory_path or default_inventory_path()
+    inventory = load_inventory(inventory_path)
+    refuse_production(inventory)
+    preflight(inventory)
+    run_dir = new_run_dir(Path(reports_root) if reports_root else REPO / "reports")
+    suite = _suite()
+    targets = [str(suite / layer) for layer in layers] if layers else [str(suite)]
+    say(f"verifying {inventory.environment.name} ({inventory.environment.kind.value}); report in {run_dir}")
+    exit_status = pytest.main(
+        [
+            *targets,
+            f"--rootdir={REPO}",
+            f"--inventory={inventory_path}",
+            f"--report-dir={run_dir}",
+            f"--html={run_dir / 'report.html'}",
+            "--self-contained-html",
+            f"--junitxml={run_dir / 'junit.xml'}",
+            "-p",
+            "no:cacheprovider",
+            "-rfE",
+            *extra,
+        ]
+    )
+    say(f"report: {run_dir / 'report.html'}")
+    return int(exit_status)
+
+
+def refuse_production(inventory: Inventory) -> None:
+    if inventory.environment.kind == EnvironmentKind.production and os.environ.get("PICACHECK_ALLOW_PRODUCTION") != "1":
+        raise UserError(
+            f"{inventory.environment.name!r} is a production inventory: it is planned and validated, never "
+            "contacted (an administrator may set PICACHECK_ALLOW_PRODUCTION=1 on their own machine)"
+        )
+
+
+def preflight(inventory: Inventory) -> None:
+    """Fail fast, with one line, on a missing key or an unreachable host."""
+    for name, host in inventory.hosts.items():
+        key = host.ssh.key_file
+        if key and not Path(key).is_file():
+            raise UserError(f"hosts.{name}.ssh.key_file: {key} does not exist")
+    for name, host in inventory.hosts.items():
+        if host.ssh.jump:
+            continue  # reached through its jump host, which is checked itself
+        try:
+            with socket.create_connection((host.ssh.address, host.ssh.port), timeout=host.ssh.connect_timeout):
+                pass
+        except OSError as error:
+            raise UserError(
+                f"host {name} ({host.ssh.address}:{host.ssh.port}) is unreachable: {error.strerror or error}"
+            ) from None
+
+
+def new_run_dir(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    run_dir = root / time.strftime("%Y%m%d-%H%M%S")
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = root / f"{time.strftime('%Y%m%d-%H%M%S')}-{suffix}"
+    run_dir.mkdir()
+    latest = root / "latest"
+    if latest.is_symlink() or latest.exists():
+        latest.unlink()
+    latest.symlink_to(run_dir.name)
+    return run_dir
+
+
+# --- plan ------------------------------------------------------------------------------
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.items: list[pytest.Item] = []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.items = list(session.items)
+
+
+def plan(inventory_path: str) -> str:
+    """Per host and per claim, the checks a run would make. Collection only: no connection."""
+    inventory = load_inventory(inventory_path)
+    collector = _Collector()
+    status = pytest.main(
+        [str(_suite()), f"--rootdir={REPO}", f"--inventory={inventory_path}", "--collect-only",
+         "-p", "no:cacheprovider", "-p", "no:terminal"],
+        plugins=[collector],
+    )
+    if status not in (0, 5):
+        raise UserError(f"collecting the suite failed (pytest exit {int(status)})")
+    return render_plan(inventory, collector.items)
+
+
+def render_plan(inventory: Inventory, items: list[pytest.Item]) -> str:
+    by_claim: dict[str, list[str]] = defaultdict(list)
+    by_host: dict[str, list[str]] = defaultdict(list)
+    for item in items:
+        skip = next((m.kwargs.get("reason", "") for m in item.iter_markers("skip")), None)
+        label = item.nodeid + (f"  [skipped: {skip}]" if skip else "")
+        for claim in claims_of(item):
+            by_claim[claim].append(label)
+        for host in _hosts_named(item, inventory):
+            by_host[host].append(f"{item.nodeid}  ({', '.join(claims_of(item)) or 'no claim'})")
+    lines = [f"Plan for {inventory.environment.name} ({inventory.environment.kind.value}): "
+             f"{len(items)} checks; nothing is contacted.", "", "Per host:"]
+    for host in inventory.hosts:
+        lines.append(f"  {host}: {len(by_host[host])} checks")
+        lines += [f"    {label}" for label in by_host[host]]
+    lines += ["", "Per claim:"]
+    for claim in all_claims():
+        checks = by_claim.get(claim.id, [])
+        if checks:
+            lines.append(f"  {claim.id}: {len(checks)} checks")
+            lines += [f"    {label}" for label in checks]
+        elif claim.id in inventory.not_applicable:
+            lines.append(f"  {claim.id}: not applicable here: {inventory.not_applicable[claim.id]}")
+        elif claim.id in EXPERIMENT_CLAIMS:
+            lines.append(f"  {claim.id}: checked by experiment (picacheck chaos), not by the verification suite")
+        else:
+            lines.append(f"  {claim.id}: no check yet")
+    return "\n".join(lines)
+
+
+def _hosts_named(item: pytest.Item, inventory: Inventory) -> list[str]:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return []
+    names = []
+    for value in callspec.params.values():
+        if isinstance(value, str) and value in inventory.hosts:
+            names.append(value)
+        elif isinstance(value, tuple) and value and value[0] in inventory.hosts:
+            names.append(value[0])
+    return names

@@ -1,0 +1,84 @@
+"""The CLI: plan connects to nothing, production is never contacted, bad input exits 2."""
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from picacheck import run
+from picacheck.claims import all_claims
+from picacheck.errors import UserError
+
+REPO = Path(__file__).resolve().parents[2]
+PRODUCTION = REPO / "inventory" / "picasoft.yml"
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a connection fails the test."""
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise AssertionError(f"a connection was attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    return attempts
+
+
+def test_plan_lists_every_claim_and_connects_to_nothing(no_network):
+    text = run.plan(str(PRODUCTION))
+    assert no_network == []
+    for claim in all_claims():
+        assert f"  {claim.id}: " in text, f"{claim.id} missing from the plan"
+    assert "Per host:" in text and "  alice: " in text
+
+
+def test_verify_refuses_production_without_connecting(no_network):
+    with pytest.raises(UserError, match="production inventory"):
+        run.verify(str(PRODUCTION), layers=None, reports_root=None, extra=[])
+    assert no_network == []
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "picacheck.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_verify_production_exits_2_with_one_line():
+    result = _cli("verify", "--inventory", str(PRODUCTION))
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "production" in result.stderr
+
+
+def _lab_like_inventory(tmp_path, address, key_file):
+    path = tmp_path / "inventory.yml"
+    path.write_text(
+        "environment: {name: t, kind: staging}\n"
+        f"hosts:\n  node1:\n    roles: [swarm]\n    ssh: {{address: '{address}', port: 9, key_file: '{key_file}', connect_timeout: 2}}\n"
+    )
+    return path
+
+
+def test_cli_verify_missing_key_exits_2(tmp_path):
+    path = _lab_like_inventory(tmp_path, "127.0.0.1", tmp_path / "no-such-key")
+    result = _cli("verify", "--inventory", str(path), "--reports", str(tmp_path / "reports"))
+    assert result.returncode == 2
+    assert "hosts.node1.ssh.key_file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_verify_unreachable_host_exits_2_quickly(tmp_path):
+    key = tmp_path / "key"
+    key.write_text("not really a key")
+    path = _lab_like_inventory(tmp_path, "127.0.0.1", key)  # port 9 (discard): nothing listens
+    result = _cli("verify", "--inventory", str(path), "--reports", str(tmp_path / "reports"))
+    assert result.returncode == 2
+    assert "host node1 (127.0.0.1:9) is unreachable" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_without_command_prints_help_and_exits_2():
+    result = _cli()
+    assert result.returncode == 2 and "verify" in result.stdout
