@@ -116,14 +116,32 @@ def claims_of(item: pytest.Item) -> list[str]:
     return [claim for mark in item.iter_markers("claim") for claim in mark.args]
 
 
+def _layer_of(item: pytest.Item) -> str | None:
+    parts = Path(str(item.path)).parts
+    for index, part in enumerate(parts[:-1]):
+        if part == "tests" and parts[index + 1] in LAYERS:
+            return parts[index + 1]
+    return None
+
+
+def _refuse_production(config: pytest.Config) -> None:
+    """The production inventory is planned and validated, never contacted by a run."""
+    inventory = inventory_of(config)
+    if inventory.environment.kind.value == "production" and os.environ.get("PICACHECK_ALLOW_PRODUCTION") != "1":
+        message = (f"{inventory.environment.name!r} is a production inventory: the suite does not contact it "
+                   "(an administrator may set PICACHECK_ALLOW_PRODUCTION=1 on their own machine)")
+        print(f"picacheck: {message}", file=sys.stderr)
+        pytest.exit(message, returncode=2)
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     outcomes = config.stash[_outcomes_key]
+    if any(_layer_of(item) for item in items) and not config.option.collectonly:
+        _refuse_production(config)
     for item in items:
-        parts = Path(str(item.path)).parts
-        if "tests" in parts:
-            layer = parts[parts.index("tests") + 1] if parts.index("tests") + 1 < len(parts) else None
-            if layer in LAYERS:
-                item.add_marker(getattr(pytest.mark, layer))
+        layer = _layer_of(item)
+        if layer:
+            item.add_marker(getattr(pytest.mark, layer))
         claims = claims_of(item)
         outcomes.expect(item.nodeid, claims)
         if claims and _inventory_key in config.stash:
@@ -197,12 +215,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def _verdict_of(report: pytest.TestReport) -> Verdict | None:
-    if report.when == "call":
-        return Verdict.holds if report.passed else (Verdict.not_checked if report.skipped else Verdict.broken)
-    if report.failed:  # setup or teardown error
-        return Verdict.broken
     if report.skipped:
         return Verdict.not_applicable if NOT_APPLICABLE in _skip_reason(report) else Verdict.not_checked
+    if report.when == "call":
+        return Verdict.holds if report.passed else Verdict.broken
+    if report.failed:  # setup or teardown error
+        return Verdict.broken
     return None
 
 

@@ -160,7 +160,7 @@ class Corosync(Strict):
 
 
 class BrickFilesystem(Strict):
-    device: str
+    device: str | None = None  # None: any device (the lab's loop device varies)
     filesystem: str
     mountpoint: str
 
@@ -220,6 +220,7 @@ class Service(Strict):
 
 
 class Traefik(Strict):
+    service: str = "traefik"  # the Swarm service name
     mode: Literal["global", "replicated"] = "global"
     network: str
     ports: tuple[int, ...] = (80, 443)
@@ -355,6 +356,12 @@ class Inventory(Strict):
     # Convenience look-ups used by checks.
     def hosts_with_role(self, role: str) -> list[str]:
         return [name for name, host in self.hosts.items() if role in host.roles]
+
+    def round_robin_addresses(self) -> dict[str, str]:
+        """The nodes DNS round robin sends users to: name → address."""
+        swarm_nodes = (self.swarm.managers + self.swarm.workers) if self.swarm else ()
+        names = self.dns.round_robin_hosts or swarm_nodes
+        return {name: self.hosts[name].public_ipv4 or self.hosts[name].ssh.address for name in names}
 
     def database(self, name: str) -> Database:
         return next(db for db in self.databases if db.name == name)

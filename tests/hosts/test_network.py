@@ -1,0 +1,129 @@
+"""The hypervisors' network as the report sets it up from rc.local: addresses, routes,
+resolvers, /etc/hosts, the VM bridge with NAT, port forwards, sshd (H1, H9–H12, H14)."""
+
+import ipaddress
+
+import pytest
+
+from picacheck.probes import system
+
+
+@pytest.fixture
+def network(inventory, hypervisor):
+    network = inventory.hosts[hypervisor].network
+    if network is None:
+        pytest.skip(f"not applicable here: no documented network for {hypervisor}")
+    return network
+
+
+@pytest.mark.claim("H1")
+def test_public_addresses_are_on_the_host(hosts, inventory, hypervisor):
+    host = inventory.hosts[hypervisor]
+    present = {address for addresses in system.addresses(hosts[hypervisor]).values() for address in addresses}
+    bare = {address.split("/")[0] for address in present}
+    for expected in filter(None, (host.public_ipv4, host.public_ipv6)):
+        assert expected in bare, f"{hypervisor} does not hold {expected} (it has {sorted(present)})"
+
+
+@pytest.mark.claim("H1")
+def test_etc_hosts_maps_the_private_cluster_names(hosts, network, hypervisor):
+    mapping = system.etc_hosts(hosts[hypervisor])
+    for name, address in network.etc_hosts.items():
+        found = mapping.addresses_for(name)
+        assert found[:1] == (address,), f"{hypervisor}: /etc/hosts maps {name} to {list(found)}, documented {address}"
+
+
+@pytest.mark.claim("H9")
+def test_network_is_set_by_rc_local(hosts, network, hypervisor):
+    host = hosts[hypervisor]
+    script = system.file_text(host, network.configured_by)
+    assert script is not None, f"{hypervisor}: {network.configured_by} does not exist"
+    assert host.run(f"test -x {network.configured_by}").rc == 0, f"{hypervisor}: {network.configured_by} is not executable"
+    for address in filter(None, (network.ipv4, network.ipv6)):
+        assert address in script, f"{hypervisor}: {network.configured_by} does not add {address}"
+    interfaces = system.file_text(host, "/etc/network/interfaces") or ""
+    assert f"iface {network.public_interface} inet" not in interfaces, (
+        f"{hypervisor}: {network.public_interface} is also configured in /etc/network/interfaces"
+    )
+
+
+@pytest.mark.claim("H9")
+def test_public_interface_addresses_and_default_routes(hosts, network, hypervisor):
+    host = hosts[hypervisor]
+    on_interface = system.addresses(host).get(network.public_interface, [])
+    for address in filter(None, (network.ipv4, network.ipv6)):
+        assert address in on_interface, f"{hypervisor}: {network.public_interface} has {on_interface}, not {address}"
+    for family, gateway in (("-4", network.gateway4), ("-6", network.gateway6)):
+        if gateway is None:
+            continue
+        defaults = [r for r in system.routes(host, family) if r.get("dst") == "default"]
+        assert any(r.get("gateway") == gateway.via and r.get("dev") == network.public_interface for r in defaults), (
+            f"{hypervisor}: default {family} routes are {defaults}, documented via {gateway.via} dev {network.public_interface}"
+        )
+        if gateway.onlink:
+            route = next(r for r in defaults if r.get("gateway") == gateway.via)
+            assert "onlink" in route.get("flags", []), f"{hypervisor}: the default route via {gateway.via} is not onlink"
+
+
+@pytest.mark.claim("H9")
+def test_ipv6_autoconf_is_off_everywhere(hosts, network, hypervisor):
+    if network.ipv6_autoconf is not False:
+        pytest.skip("not applicable here: the inventory does not require IPv6 autoconf off")
+    values = system.sysctl_values(hosts[hypervisor], "net/ipv6/conf/*/autoconf")
+    values |= system.sysctl_values(hosts[hypervisor], "net/ipv6/conf/*/accept_ra")
+    assert values, f"{hypervisor}: no IPv6 sysctl found"
+    on = sorted(key for key, value in values.items() if value != "0")
+    assert not on, f"{hypervisor}: autoconf/accept_ra are not 0 for {on}"
+
+
+@pytest.mark.claim("H10")
+def test_resolvers_in_documented_order(hosts, network, hypervisor):
+    resolvers = system.resolv_conf(hosts[hypervisor]).nameservers
+    assert tuple(resolvers) == network.nameservers, (
+        f"{hypervisor}: /etc/resolv.conf lists {list(resolvers)}, documented {list(network.nameservers)}"
+    )
+
+
+@pytest.mark.claim("H11")
+def test_vm_bridge_with_proxy_arp_and_masquerade(hosts, network, hypervisor):
+    bridge = network.bridge
+    if bridge is None:
+        pytest.skip(f"not applicable here: no documented VM bridge on {hypervisor}")
+    host = hosts[hypervisor]
+    assert bridge.address in system.addresses(host).get(bridge.name, []), f"{hypervisor}: {bridge.name} lacks {bridge.address}"
+    if bridge.proxy_arp:
+        value = system.sysctl_values(host, f"net/ipv4/conf/{bridge.name}/proxy_arp")
+        assert list(value.values()) == ["1"], f"{hypervisor}: proxy_arp on {bridge.name} is {value}"
+    if bridge.masquerade_source:
+        rules = system.iptables_save(host, "nat").masquerade_rules()
+        wanted = ipaddress.ip_network(bridge.masquerade_source)
+        matching = [
+            rule for rule in rules
+            if rule.source and ipaddress.ip_network(rule.source, strict=False) == wanted
+            and rule.out_iface == bridge.masquerade_out_interface
+        ]
+        assert matching, (
+            f"{hypervisor}: no MASQUERADE of {bridge.masquerade_source} out of {bridge.masquerade_out_interface} "
+            f"(MASQUERADE rules: {[rule.spec for rule in rules]})"
+        )
+
+
+@pytest.mark.claim("H12")
+def test_port_forwards(hosts, network, hypervisor):
+    if not network.port_forwards:
+        pytest.skip(f"not applicable here: {hypervisor} documents no port forward")
+    rules = system.iptables_save(hosts[hypervisor], "nat").dnat_rules()
+    for forward in network.port_forwards:
+        matching = [
+            rule for rule in rules
+            if rule.dport == str(forward.port) and rule.protocol == forward.protocol and rule.to_destination == forward.to
+        ]
+        assert matching, (
+            f"{hypervisor}: no DNAT of {forward.protocol}/{forward.port} to {forward.to} "
+            f"(DNAT rules: {[rule.spec for rule in rules]})"
+        )
+
+
+@pytest.mark.claim("H14")
+def test_sshd_runs(hosts, hypervisor):
+    assert system.process_running(hosts[hypervisor], "sshd"), f"{hypervisor}: no sshd process"

@@ -1,0 +1,55 @@
+"""The applications answer on their domains, through every node, backed by their database
+(S6 Etherpad on MySQL, S7 the team chat on PostgreSQL, S8 Kanboard behind a login)."""
+
+import pytest
+
+from picacheck.probes import cluster, web
+
+CLAIM_OF_KIND = {"etherpad": "S6", "chat": "S7", "kanban": "S8"}
+
+
+def _claimed(kind: str):
+    claim = CLAIM_OF_KIND.get(kind)
+    return [pytest.mark.claim(claim)] if claim else []
+
+
+def pytest_generate_tests(metafunc):
+    # The claim depends on the kind of service, which only the inventory knows.
+    if "application" in metafunc.fixturenames:
+        from picacheck.plugin import inventory_of
+
+        services = inventory_of(metafunc.config).services
+        metafunc.parametrize("application", [pytest.param(s, id=s.name, marks=_claimed(s.kind)) for s in services])
+
+
+def test_application_answers_its_health_path_through_every_node(inventory, application):
+    for node, address in inventory.round_robin_addresses().items():
+        response = web.request("https", application.domain, address, application.health_path, ca_file=inventory.tls.ca_file)
+        if application.requires_login:
+            assert response.status in (200, 302, 401, 403), f"{application.domain} via {node}: {response.status}"
+        else:
+            assert response.status == 200, (
+                f"https://{application.domain}{application.health_path} via {node} answered {response.status}: "
+                f"{response.body[:200]!r}"
+            )
+
+
+def test_application_requires_a_login_where_documented(inventory, application):
+    if not application.requires_login:
+        pytest.skip(f"not applicable here: {application.name} is documented as open")
+    address = next(iter(inventory.round_robin_addresses().values()))
+    response = web.request("https", application.domain, address, "/", ca_file=inventory.tls.ca_file)
+    redirected_to_login = response.status in (301, 302, 303) and "login" in response.headers.get("location", "")
+    assert response.status in (401, 403) or redirected_to_login, (
+        f"{application.domain} serves {response.status} to an anonymous visitor: no login required"
+    )
+
+
+def test_application_database_runs(hosts, inventory, application):
+    if not application.database:
+        pytest.skip(f"not applicable here: {application.name} has no documented database")
+    database = inventory.database(application.database)
+    service = cluster.swarm_service(hosts[inventory.swarm.managers[0]], database.host)
+    assert service is not None, f"no Swarm service {database.host} for the {database.engine} database of {application.name}"
+    running = [task for task in service.tasks if task.state == "running"]
+    assert running, f"the {database.engine} database of {application.name} ({database.host}) has no running task"
