@@ -1,0 +1,155 @@
+"""Fact parsers: command output or file text → typed, frozen facts. No I/O, no inventory.
+
+Every parser takes the text (str) and returns frozen dataclasses (tuples, not lists; a few
+mapping fields are plain dicts: options, entry points, corosync sections, raw key/values).
+On text it cannot read a parser raises `ParseError` (a `ValueError` naming the parser, the
+line and what was expected), and no other exception, whatever the input. `ToolError` (a
+`ParseError`) means the text is the tool's own error message, kept in `.message`
+("Connection failed. Please check if gluster daemon is operational.").
+Config files that their consumer reads leniently (fstab, resolv.conf, /etc/hosts, unit
+files, mdadm.conf) do not raise on a bad line: like the consumer, the parser skips it and
+records it (`problems` / `ignored` / `invalid` / `unknown`).
+
+RAID
+    parse_mdstat(text) -> Mdstat                     /proc/mdstat
+        .personalities, .arrays: tuple[MdArray], .unused_devices, .array("md2"), .degraded_arrays
+        MdArray: name, state ("active"/"inactive"), read_only, auto_read_only, level ("raid1",
+        None when not shown), members: tuple[MdMember(name, slot, faulty, spare,
+        write_mostly, replacement, journal)], blocks, super_version, layout, chunk_kib,
+        raid_disks/active_disks (the [n/m]), status ("UU_"), bitmap (text), sync: MdSync|None
+        (action resync/recovery/check/reshape/repair, percent, done_blocks, total_blocks,
+        finish_minutes, speed_kib_s, delayed, pending, remote, running);
+        .degraded, .failed_members, .spare_members, .member_names, .healthy
+    parse_mdadm_detail(text) -> MdadmDetail          mdadm --detail /dev/mdN
+        device, version, raid_level, array_size_kib, used_dev_size_kib, raid_devices,
+        total_devices, state (str), .state_flags (frozenset: clean, active, degraded,
+        resyncing, recovering, reshaping, inactive…), active/working/failed/spare_devices,
+        name, name_local_to_host, uuid, events, rebuild_status/resync_status/reshape_status/
+        check_status (percent), fields (every "Key : Value"), devices: tuple[MdadmDevice(
+        number, major, minor, raid_device, state: tuple[str], path)] incl. "removed" rows;
+        .degraded, .faulty_devices, .removed_slots, .member_paths
+    parse_mdadm_conf(text) -> MdadmConf              /etc/mdadm/mdadm.conf
+        devices, arrays: tuple[MdadmConfArray(device, tags; .uuid .name .metadata .level
+        .num_devices .devices)], mailaddr, mailfrom, program, homehost, create, other,
+        unknown; .array("md2")
+    normalize_md_uuid(uuid) -> str                   compare mdadm/mdstat UUIDs
+
+Corosync / Proxmox
+    parse_quorum_status(text) -> QuorumStatus        corosync-quorumtool -s, pvecm status,
+                                                     pcs quorum status, crm corosync status
+        quorate, provider, date, nodes, node_id, ring_id, expected_votes, highest_expected,
+        total_votes, quorum, activity_blocked, flags: tuple[str], members: tuple[QuorumMember(
+        nodeid, votes, name, local, qdevice)], qdevice: QdeviceVotes(votes, configured_votes)|None,
+        cluster_name, config_version, transport, secure_auth (pvecm), local_node_id, rings:
+        tuple[RingStatus(ring_id, address, status; .faulty)] (crm); .two_node, .wait_for_all,
+        .local_member, .member(name_or_id)
+    parse_corosync_conf(text) -> CorosyncConf        /etc/corosync/corosync.conf
+        sections (nested dicts; repeated → lists; node/interface/logger_subsys always lists),
+        .get("totem.cluster_name"), cluster_name, config_version, two_node, provider,
+        transport, secauth, crypto_cipher, crypto_hash, authenticated, nodes: tuple[
+        CorosyncNode(name, nodeid, quorum_votes, ring0_addr, ring1_addr)]
+
+GlusterFS (glusterd down → ToolError)
+    parse_peer_status(text) -> PeerStatus            gluster peer status
+        number_of_peers, peers: tuple[GlusterPeer(hostname, uuid, state, connected,
+        other_names; .in_cluster)], .peer(host), .disconnected
+    parse_volume_info(text) -> tuple[GlusterVolume]  gluster volume info
+        name, type, volume_id, status (.started), snapshot_count, bricks_line ("2 x (2 + 1)
+        = 6") → .distribute_count .replica_count .arbiter_count .disperse_count
+        .redundancy_count .total_bricks, transport, bricks: tuple[GlusterBrick(host, path,
+        arbiter; .name)], options: dict
+    parse_volume_status(text) -> VolumeStatusReport  gluster volume status [all]
+        (iterates like a tuple of VolumeStatus) volumes: tuple[VolumeStatus(name, processes:
+        tuple[GlusterProcess(name "Brick"/"Self-heal Daemon"…, host, path, tcp_port,
+        rdma_port, online, pid; .is_brick)], tasks: tuple[GlusterTask]; .bricks,
+        .offline_bricks, .all_online)], errors: tuple[str] ("Locking failed on …"), .volume(n)
+    parse_heal_info(text) -> HealInfo                gluster volume heal V info [split-brain|summary]
+        variant ("info"/"split-brain"/"summary"), bricks: tuple[BrickHeal(brick, status,
+        entries, in_split_brain, possibly_healing, number_of_entries, number_in_split_brain,
+        number_heal_pending, number_possibly_healing; .host .path .connected)];
+        .pending_entries, .split_brain_entries, .unreachable_bricks
+
+Docker Swarm
+    parse_node_ls(text) -> tuple[SwarmNode]          docker node ls
+        id, self, hostname, status, availability, manager_status, engine_version,
+        membership (1.12-dev); .is_manager, .is_leader, .ready
+    parse_service_ps(text) -> tuple[SwarmTask]       docker service ps (header optional)
+        id, name, image, node, desired_state, current_state, error, ports, history ("\\_"
+        rows); .state, .running
+    parse_docker_info_swarm(text) -> SwarmInfo       docker info (Swarm section)
+        state, node_id, is_manager, cluster_id, managers, nodes, node_address,
+        manager_addresses, error; .active
+
+Firewall
+    parse_iptables_save(text) -> IptablesSave        iptables-save / ip6tables-save
+        tables: tuple[Table(name, chains: tuple[Chain(name, policy, packets, bytes)], rules)],
+        family; .table(n), .rules(table, chain), .dnat_rules(), .masquerade_rules()
+        Rule: table, chain, spec, args, in_iface, out_iface, source, destination, protocol,
+        sport, dport, target, goto, to_destination, to_source, to_ports, matches, negated
+        (frozenset of field names written with "!"), packets, bytes; .to_address, .to_port
+
+Files
+    parse_crontab(text, system=False) -> Crontab     crontab(5); system=True adds the user field
+        items (CronEntry | CronEnv in order), .entries, .env, .environment_of(entry);
+        CronEntry: minute, hour, day_of_month, month, day_of_week, special, user, command;
+        .values(field), .fires_at(hour, minute), .daily_times(), .fires_on(datetime), .command_line
+    parse_fstab(text) -> Fstab                       entries: tuple[FstabEntry(spec, file, vfstype,
+        mntops, freq, passno)], problems; .at(mountpoint)
+    parse_resolv_conf(text) -> ResolvConf            nameservers, search, domain, options,
+        sortlist, ignored; .effective_nameservers, .options_dict
+    parse_etc_hosts(text) -> EtcHosts                entries: tuple[HostsEntry(address, names)],
+        invalid; .mapping (address → names), .names_for(addr), .addresses_for(name)
+    parse_unit_file(text) -> UnitFile                sections: tuple[UnitSection(name, entries:
+        tuple[UnitEntry(key, value; .value_is_clean .inline_comment .intended_value)])],
+        problems; .value(sec, key), .values(sec, key), .entry(sec, key). systemd does not
+        strip "# comments" after a value: "Restart=on-failure #À ajouter" is an invalid value.
+    parse_traefik_static(text, fmt="toml"|"yaml") -> TraefikStatic
+        version, compatible_versions, entrypoints {name: address}, redirects,
+        http_to_https_redirect, acme (first of acme_resolvers: AcmeConfig(resolver, email,
+        storage, ca_server, challenge "http"/"tls"/"dns"/None, challenge_entrypoint, domains,
+        on_demand, on_host_rule…)), acme_enabled, dashboard: DashboardConfig(enabled,
+        address, source, insecure), placeholders; fill_placeholders(text, values) -> str
+
+Renderers (the inverse, for the lab and the property tests): render_mdstat,
+render_quorum_status, render_peer_status, render_volume_info, render_iptables_save,
+render_crontab, render_fstab, render_resolv_conf.
+"""
+
+from types import ModuleType
+
+from .corosync import (
+    CorosyncConf, CorosyncNode, QdeviceVotes, QuorumMember, QuorumStatus, RingStatus,
+    parse_corosync_conf, parse_quorum_status, render_quorum_status,
+)
+from .crontab import CronEntry, CronEnv, Crontab, parse_crontab, render_crontab
+from .errors import ParseError, ToolError
+from .fstab import Fstab, FstabEntry, FstabProblem, parse_fstab, render_fstab
+from .gluster import (
+    BrickHeal, GlusterBrick, GlusterPeer, GlusterProcess, GlusterTask, GlusterVolume, HealInfo,
+    PeerStatus, VolumeStatus, VolumeStatusReport, parse_heal_info, parse_peer_status,
+    parse_volume_info, parse_volume_status, render_peer_status, render_volume_info,
+)
+from .hosts import EtcHosts, HostsEntry, parse_etc_hosts
+from .iptables import Chain, IptablesSave, Rule, Table, parse_iptables_save, render_iptables_save
+from .mdadm import (
+    MdadmConf, MdadmConfArray, MdadmDetail, MdadmDevice, normalize_md_uuid, parse_mdadm_conf,
+    parse_mdadm_detail,
+)
+from .mdstat import Mdstat, MdArray, MdMember, MdSync, parse_mdstat, render_mdstat
+from .resolv import ResolvConf, parse_resolv_conf, render_resolv_conf
+from .swarm import SwarmInfo, SwarmNode, SwarmTask, parse_docker_info_swarm, parse_node_ls, parse_service_ps
+from .systemd import UnitEntry, UnitFile, UnitProblem, UnitSection, parse_unit_file
+from .traefik import AcmeConfig, DashboardConfig, TraefikStatic, fill_placeholders, parse_traefik_static
+
+PARSERS = {
+    "mdstat": parse_mdstat, "mdadm_detail": parse_mdadm_detail, "mdadm_conf": parse_mdadm_conf,
+    "quorum_status": parse_quorum_status, "corosync_conf": parse_corosync_conf,
+    "peer_status": parse_peer_status, "volume_info": parse_volume_info,
+    "volume_status": parse_volume_status, "heal_info": parse_heal_info,
+    "node_ls": parse_node_ls, "service_ps": parse_service_ps, "docker_info_swarm": parse_docker_info_swarm,
+    "iptables_save": parse_iptables_save, "crontab": parse_crontab, "fstab": parse_fstab,
+    "resolv_conf": parse_resolv_conf, "etc_hosts": parse_etc_hosts, "unit_file": parse_unit_file,
+    "traefik_static": parse_traefik_static,
+}
+
+__all__ = sorted(name for name, value in globals().items() if not name.startswith("_") and not isinstance(value, ModuleType))
