@@ -272,7 +272,9 @@ def parse_mdadm_conf(text: str) -> MdadmConf:
         elif keyword == "ARRAY":
             values["arrays"].append(_conf_array(number, args))
         elif keyword in ("MAILADDR", "MAILFROM", "PROGRAM", "HOMEHOST"):
-            values[keyword.lower()] = " ".join(args) if keyword == "MAILFROM" else (args[0] if args else None)
+            # mdadm keeps the first one and warns about the excess ("excess address on MAIL line")
+            if values.get(keyword.lower()) is None and args:
+                values[keyword.lower()] = " ".join(args) if keyword == "MAILFROM" else args[0]
         elif keyword == "CREATE":
             values["create"].update(_tags(args))
         else:
