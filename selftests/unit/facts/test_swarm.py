@@ -1,0 +1,186 @@
+"""Swarm text parsers on every docker_swarm sample and the report's `docker node ls`."""
+
+from __future__ import annotations
+
+import pytest
+
+from picacheck.facts import ParseError, ToolError, parse_docker_info_swarm, parse_node_ls, parse_service_ps
+
+from .datafiles import data_files, read
+
+# node ls: file → [(hostname, self, status, availability, manager status, engine version)]
+NODES = {
+    "node-ls-docs-3nodes-leader.txt": [
+        ("swarm-worker2", False, "Ready", "Active", None, None),
+        ("swarm-worker1", False, "Ready", "Active", None, None),
+        ("swarm-manager1", True, "Ready", "Active", "Leader", None),
+    ],
+    "node-ls-docs-4nodes-engine-version-reachable.txt": [
+        ("swarm-test-01", True, "Ready", "Active", "Leader", "23.0.3"),
+        ("swarm-test-02", False, "Ready", "Active", "Reachable", "23.0.3"),
+        ("swarm-test-03", False, "Ready", "Active", "Reachable", "23.0.3"),
+        ("swarm-test-04", False, "Ready", "Active", None, "23.0.3"),
+    ],
+    "node-ls-for-linux-issue1506-stale-down-nodes.txt": [
+        ("docker-desktop", False, status, "Active", None, "27.3.1")
+        for status in ("Down", "Ready", "Down", "Down", "Down", "Down", "Down")
+    ],
+    "node-ls-moby-issue35740-2nodes-down.txt": [
+        ("node-1", True, "Ready", "Active", "Leader", None),
+        ("node-2", False, "Down", "Active", None, None),
+        ("node-3", False, "Down", "Active", None, None),
+    ],
+    "node-ls-moby-issue36729-manager-unreachable.txt": [
+        ("node1", False, "Ready", "Active", "Unreachable", "18.03.0-ce"),
+        ("node2", False, "Ready", "Active", "Leader", "18.03.0-ce"),
+        ("node3", True, "Ready", "Active", "Reachable", "18.03.0-ce"),
+        ("node4", False, "Ready", "Active", None, "18.03.0-ce"),
+    ],
+    "node-ls-swarmkit-issue901-1.12dev-down-unreachable.txt": [
+        ("ip-172-19-241-146", False, "Ready", "Active", "Reachable", None),
+        ("manager", True, "Ready", "Active", "Leader", None),
+        ("ip-172-19-241-144", False, "Ready", "Active", "Reachable", None),
+        ("ip-172-19-241-145", False, "Down", "Active", "Unreachable", None),
+    ],
+}
+
+# service ps: file → [(name, node, desired, state word, error, history)]
+TASKS = {
+    "service-ps-caprover-issue1133-failed-nonzero-exit-no-header.txt": [
+        ("captain-captain.1", "scraper", "Running", "Running", None, False),
+        *[("captain-captain.1", "scraper", "Shutdown", "Failed", "task: non-zero exit (1)", True)] * 4,
+    ],
+    "service-ps-docs-no-trunc-rejected-no-such-image.txt": [
+        ("redis.1", "manager1", "Running", "Running", None, False),
+        ("redis.1", "worker2", "Shutdown", "Shutdown", None, True),
+        ("redis.2", "worker2", "Running", "Running", None, False),
+        ("redis.2", "worker2", "Shutdown", "Rejected",
+         "No such image: redis@sha256:6a692a76c2081888b589e26e6ec835743119fe453d67ecf03df7de5b73d69842", True),
+    ],
+    "service-ps-docs-task-history-rejected.txt": [
+        ("redis.1", "manager1", "Running", "Running", None, False),
+        ("redis.1", "manager1", "Shutdown", "Shutdown", None, True),
+        ("redis.2", "worker2", "Running", "Running", None, False),
+        ("redis.2", "worker2", "Shutdown", "Rejected", "No such image: redis@sha256:6…", True),
+        ("redis.2", "worker2", "Shutdown", "Shutdown", None, True),
+        ("redis.3", "worker1", "Running", "Running", None, False),
+        ("redis.3", "worker1", "Shutdown", "Shutdown", None, True),
+        ("redis.4", "worker1", "Running", "Running", None, False),
+        ("redis.4", "worker1", "Shutdown", "Shutdown", None, True),
+    ],
+    "service-ps-moby-issue25951-rejected-no-such-image.txt": [
+        ("web.1", "moby", "Ready", "Preparing", None, False),
+        *[("web.1", "moby", "Shutdown", "Rejected", "No such image: blabla:somethi…", True)] * 4,
+    ],
+}
+
+# docker info: file → (state, node id, is manager, managers, nodes, node address, manager addresses, error)
+INFOS = {
+    "docker-info-classicswarm-issue2656-swarm-worker-truncated.txt": (
+        "active", "vigx3z6f7fb3kkwj1ephila4k", False, None, None, "10.0.0.80",
+        ("10.0.0.216:2377", "10.0.0.243:2377", "10.0.0.66:2377"), None,
+    ),
+    "docker-info-cli-golden-swarm-active-manager.txt": (
+        "active", "qo2dfdig9mmxqkawulggepdih", True, 1, 1, "165.227.107.89", ("165.227.107.89:2377",), None,
+    ),
+    "docker-info-moby-issue29520-manager-out-of-quorum-error-truncated.txt": (
+        "active", "ljj1zkm5nzejtpglvtmy72ykm", True, 0, 0, "10.1.4.106",
+        ("10.1.4.105:2377", "10.1.4.106:2377", "10.1.4.210:2377"), "rpc error: code = 4 desc = context deadline exceeded",
+    ),
+    "docker-info-moby-issue34835-manager-active-1mgr-9nodes-truncated.txt": (
+        "active", "r5foch3j3tlsr4cwc6kh7dggg", True, 1, 9, "172.24.19.230", ("172.24.19.230:2377",), None,
+    ),
+}
+
+
+def test_every_swarm_file_has_expectations():
+    assert sorted([*NODES, *TASKS, *INFOS]) == data_files("docker_swarm")
+
+
+@pytest.mark.parametrize("name", sorted(NODES))
+def test_node_ls_file(name):
+    nodes = parse_node_ls(read("docker_swarm", name))
+    assert [(n.hostname, n.self, n.status, n.availability, n.manager_status, n.engine_version) for n in nodes] == NODES[name]
+    assert sum(n.is_leader for n in nodes) == 1 or name.startswith("node-ls-for-linux")
+
+
+def test_node_ls_down_and_unreachable():
+    nodes = parse_node_ls(read("docker_swarm", "node-ls-moby-issue35740-2nodes-down.txt"))
+    assert [n.hostname for n in nodes if not n.ready] == ["node-2", "node-3"]
+    assert nodes[0].id == "h5kvzzs28gng3js6hv4d1z8km" and nodes[0].is_manager
+    old = parse_node_ls(read("docker_swarm", "node-ls-swarmkit-issue901-1.12dev-down-unreachable.txt"))
+    assert old[1].id == "1miz8ojqfvbd" and old[1].membership == "Accepted"
+    assert [n.hostname for n in old if n.manager_status == "Unreachable"] == ["ip-172-19-241-145"]
+
+
+def test_report_node_ls_before_promotion():
+    nodes = parse_node_ls(read("report", "docker-node-ls-pica.txt"))
+    pica02, pica01 = nodes
+    assert (pica01.hostname, pica01.self, pica01.is_leader) == ("pica01", True, True)
+    assert (pica02.hostname, pica02.is_manager, pica02.status, pica02.availability) == ("pica02", False, "Ready", "Active")
+    assert pica01.id == "alpfdvrzjrbiuvya7nyiwhbjg"
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_service_ps_file(name):
+    tasks = parse_service_ps(read("docker_swarm", name))
+    assert [(t.name, t.node, t.desired_state, t.state, t.error, t.history) for t in tasks] == TASKS[name]
+
+
+def test_service_ps_details():
+    tasks = parse_service_ps(read("docker_swarm", "service-ps-docs-task-history-rejected.txt"))
+    assert tasks[3].current_state == "Rejected 23 seconds ago" and tasks[3].image == "redis:7.4.1"
+    assert tasks[2].current_state == "Running less than a second ago" and tasks[2].running
+    headerless = parse_service_ps(read("docker_swarm", "service-ps-caprover-issue1133-failed-nonzero-exit-no-header.txt"))
+    assert headerless[0].id == "3dgnenb0nlis5uw2jxpwg668t" and headerless[0].image == "caprover/caprover:1.9.0"
+
+
+@pytest.mark.parametrize("name", sorted(INFOS))
+def test_docker_info_file(name):
+    info = parse_docker_info_swarm(read("docker_swarm", name))
+    got = (info.state, info.node_id, info.is_manager, info.managers, info.nodes, info.node_address,
+           info.manager_addresses, info.error)
+    assert got == INFOS[name]
+    assert info.active
+
+
+def test_docker_info_error_and_inactive():
+    broken = parse_docker_info_swarm(read("docker_swarm", "docker-info-moby-issue29520-manager-out-of-quorum-error-truncated.txt"))
+    assert broken.error and broken.cluster_id is None and broken.managers == 0
+    inactive = parse_docker_info_swarm("Containers: 0\nSwarm: inactive\nRuntimes: runc\n")
+    assert inactive.state == "inactive" and not inactive.active and inactive.node_id is None
+
+
+# Written by us from `docker node ls`'s layout: pica01 down after promoting pica02.
+PICA01_DOWN = """\
+ID                            HOSTNAME   STATUS    AVAILABILITY   MANAGER STATUS   ENGINE VERSION
+alpfdvrzjrbiuvya7nyiwhbjg     pica01     Down      Active         Unreachable      24.0.7
+9c3xnjjo1u6mbol5qtbeh92cb *   pica02     Ready     Active         Leader           24.0.7
+"""
+
+
+def test_node_down_variant():
+    pica01, pica02 = parse_node_ls(PICA01_DOWN)
+    assert not pica01.ready and pica01.manager_status == "Unreachable" and pica01.is_manager
+    assert pica02.self and pica02.is_leader
+
+
+@pytest.mark.parametrize("parser, text, fragment", [
+    (parse_node_ls, "", "empty output"),
+    (parse_node_ls, "abc def\n", "expected a header"),
+    (parse_service_ps, "", "empty output"),
+    (parse_service_ps, "just two  cells\n", "6 to 8 columns"),
+    (parse_docker_info_swarm, "Containers: 0\n", "no 'Swarm:' line"),
+    (parse_docker_info_swarm, "Swarm: active\n NodeID abc\n", "'Key: value'"),
+])
+def test_swarm_garbage(parser, text, fragment):
+    with pytest.raises(ParseError) as caught:
+        parser(text)
+    assert fragment in str(caught.value)
+
+
+def test_swarm_tool_errors():
+    with pytest.raises(ToolError):
+        parse_node_ls("Error response from daemon: This node is not a swarm manager.\n")
+    with pytest.raises(ToolError):
+        parse_docker_info_swarm("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n")
