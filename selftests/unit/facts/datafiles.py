@@ -28,4 +28,5 @@ def read_traefik(name: str) -> str:
     if not TRAEFIK.is_dir():
         pytest.skip("../shared is absent")
     # newline="" keeps CRLF files as they are: the parser must cope with them
-    return (TRAEFIK / name).read_text(encoding="utf-8", newline="")
+    with open(TRAEFIK / name, encoding="utf-8", newline="") as file:
+        return file.read()

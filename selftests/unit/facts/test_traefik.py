@@ -1,0 +1,155 @@
+"""parse_traefik_static on the Traefik configs of ../shared/fixtures/traefik (read in place) and the report's traefik.toml."""
+
+from __future__ import annotations
+
+import pytest
+
+from picacheck.facts import ParseError, fill_placeholders, parse_traefik_static
+
+from .datafiles import TRAEFIK, read, read_traefik, traefik_files
+
+# file → (version, compatible, entry points, redirect, acme: (challenge, email, storage, ca_server, domains) | None,
+#         dashboard (enabled, address), placeholders)
+EXPECTED = {
+    "v1-adrian-hirt-tabs-empty-email.toml.txt": (
+        1, (1,), {"http": ":80", "https": ":443"}, True, ("http", "", "acme.json", None, 0), (True, ":8080"), ()),
+    "v1-bytemark-wordpress-redirect-commented-out.toml.txt": (
+        1, (1,), {"http": ":80", "https": ":443"}, False, ("http", None, "acme.json", None, 0), (False, None), ()),
+    "v1-coffee2code-dokku-redirect-acme-basicauth.toml.txt": (
+        1, (1,), {"http": ":80", "https": ":443", "traefik": ":8080"}, True,
+        ("http", "postmaster@{{DOMAIN}}", "/etc/traefik/acme/acme.json", None, 0), (True, ":8080"), ("{{DOMAIN}}",)),
+    "v1-cultclassik-tlschallenge-no-redirect.toml.txt": (
+        1, (1,), {"http": ":80", "https": ":443"}, False, ("tls", "cultclassik@gmail.com", "/acme.json", None, 1), (True, ":8080"), ()),
+    "v1-dacrepair-armhf-redirect-acme-no-challenge.toml.txt": (
+        1, (1,), {"http": ":80", "https": ":443"}, True, (None, "test@traefik.io", "acme.json", None, 0), (True, ":8080"), ()),
+    "v1-darcade-tlschallenge-acme-domains.toml.txt": (
+        1, (1,), {"http": ":80", "https": ":443"}, True,
+        ("tls", "example@example.de", "/etc/traefik/acme/acme.json", None, 4), (True, ":8080"), ()),
+    "v1-traefik-docs-acme-domains-no-redirect.toml.txt": (
+        1, (1,), {"http": ":80", "https": ":443"}, False,
+        ("http", "test@traefik.io", "acme.json", "https://acme-staging-v02.api.letsencrypt.org/directory", 4), (False, None), ()),
+    "v1-traefik-docs-docker-and-lets-encrypt.toml.txt": (
+        1, (1,), {"http": ":80", "https": ":443"}, True,
+        ("http", "your-email-here@my-awesome-app.org", "acme.json", None, 0), (False, None), ()),
+    "v1-traefik-docs-redirect-static-certs-no-acme.toml.txt": (
+        1, (1,), {"http": ":80", "https": ":443"}, True, None, (False, None), ()),
+    "v1-traefik-repo-examples-acme.toml.txt": (
+        1, (1,), {"http": ":80", "https": ":443"}, True,
+        ("http", "test@traefik.io", "/etc/traefik/conf/acme.json", "http://traefik.boulder.com:4001/directory", 0), (True, ":8080"), ()),
+    "v1-traefik-repo-fixture-https-redirect-no-acme.toml.txt": (
+        1, (1,), {"http": ":8888", "https": ":8443"}, True, None, (True, ":8080"), ()),
+    "v2-bytespeicher-toml-tlschallenge-no-redirect.toml.txt": (
+        2, (2, 3), {"http": ":80", "https": ":443"}, False,
+        ("tls", "hostmaster@bytespeicher.org", "/etc/traefik/acme/acme.json", None, 0), (True, None), ()),
+    "v2-charckle-yaml-redirections-tlschallenge.yml.txt": (
+        2, (2, 3), {"web": ":80", "websecure": ":443"}, True, ("tls", "andrej.zubin@email.com", "acme.json", None, 0), (False, None), ()),
+    "v2-guiterence-yaml-redirections-httpchallenge-templated.yml.txt": (
+        2, (2, 3), {"web": ":80", "websecure": ":443"}, True, ("http", "${email}", "/acme/acme.json", None, 0), (True, ":8080"), ("${email}",)),
+    "v2-pvarki-toml-redirections-httpchallenge-templated.toml.txt": (
+        2, (2, 3), {"web": ":80", "websecure": ":443"}, True,
+        ("http", "{{.Env.CERTBOT_EMAIL}}", "/etc/traefik/acme/acme.json", None, 0), (False, None), ("{{.Env.CERTBOT_EMAIL}}",)),
+    "v3-traefik-docs-ref-acme-reference.toml.txt": (
+        2, (2, 3), {}, False, ("tls", "test@example.com", "acme.json", None, 0), (False, None), ()),
+}
+
+
+def _fmt(name: str) -> str:
+    return "yaml" if ".yml" in name else "toml"
+
+
+def test_every_traefik_file_has_expectations():
+    if not TRAEFIK.is_dir():
+        pytest.skip("../shared is absent")
+    assert traefik_files() == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_traefik_file(name):
+    version, compatible, entrypoints, redirect, acme, dashboard, placeholders = EXPECTED[name]
+    config = parse_traefik_static(read_traefik(name), fmt=_fmt(name))
+    assert (config.version, config.compatible_versions) == (version, compatible)
+    assert config.entrypoints == entrypoints and config.http_to_https_redirect is redirect
+    if acme is None:
+        assert config.acme is None and not config.acme_enabled
+    else:
+        got = (config.acme.challenge, config.acme.email, config.acme.storage, config.acme.ca_server, len(config.acme.domains))
+        assert got == acme
+    assert (config.dashboard.enabled, config.dashboard.address) == dashboard
+    assert config.placeholders == placeholders
+
+
+def test_commented_out_redirect_does_not_count():
+    config = parse_traefik_static(read_traefik("v1-bytemark-wordpress-redirect-commented-out.toml.txt"))
+    assert config.redirects == () and not config.http_to_https_redirect
+
+
+def test_crlf_tabs_and_details():
+    darcade = parse_traefik_static(read_traefik("v1-darcade-tlschallenge-acme-domains.toml.txt"))
+    assert "\r\n" in read_traefik("v1-darcade-tlschallenge-acme-domains.toml.txt")
+    assert darcade.acme.domains[0][0] == "example.de" and len(darcade.acme.domains[0][1]) == 7
+    assert darcade.acme.on_demand is None  # written after [acme.tlsChallenge]: it belongs to that table
+    tabs = parse_traefik_static(read_traefik("v1-adrian-hirt-tabs-empty-email.toml.txt"))
+    assert tabs.redirects == (("http", "https"),) and tabs.acme.on_host_rule is True and tabs.acme.challenge_entrypoint == "http"
+    v2 = parse_traefik_static(read_traefik("v2-charckle-yaml-redirections-tlschallenge.yml.txt"), fmt="yaml")
+    assert v2.redirects == (("web", "websecure"),) and v2.acme.resolver == "myresolver"
+    insecure = parse_traefik_static(read_traefik("v2-guiterence-yaml-redirections-httpchallenge-templated.yml.txt"), fmt="yaml")
+    assert insecure.dashboard.insecure and insecure.acme.challenge_entrypoint == "web"
+    staging = parse_traefik_static(read_traefik("v1-traefik-docs-acme-domains-no-redirect.toml.txt"))
+    assert staging.acme.uses_staging_ca
+
+
+def test_report_traefik_toml():
+    config = parse_traefik_static(read("report", "traefik.toml"))
+    assert config.version == 1 and config.entrypoints == {"http": ":80", "https": ":443"}
+    assert config.http_to_https_redirect and config.redirects == (("http", "https"),)
+    acme = config.acme
+    assert (acme.email, acme.storage, acme.entrypoint, acme.on_demand) == ("picasoft@assos.utc.fr", "/certs/acme.json", "https", True)
+    assert acme.domains == (("swarm.picasoft.net", ()),)
+    assert acme.challenge is None  # no challenge table: Traefik 1.x fell back to TLS-SNI-01
+    assert (config.dashboard.enabled, config.dashboard.address, config.dashboard.source) == (True, ":8080", "web")
+
+
+# A template that is not TOML as it stands: the placeholder replaces a value, unquoted.
+TEMPLATE = """\
+[entryPoints]
+  [entryPoints.http]
+  address = ":{{HTTP_PORT}}"
+  [entryPoints.https]
+  address = :{{HTTPS_PORT}}
+[acme]
+email = "${email}"
+"""
+
+
+def test_invalid_template_raises_a_clear_parse_error():
+    with pytest.raises(ParseError) as caught:
+        parse_traefik_static(TEMPLATE)
+    message = str(caught.value)
+    assert message.startswith("traefik static config") and "not valid TOML" in message
+    assert "{{HTTPS_PORT}}" in message and "fill them first" in message
+
+
+def test_filled_template_parses():
+    filled = fill_placeholders(TEMPLATE, {"HTTP_PORT": "80", "HTTPS_PORT": '"443"'}).replace(':"443"', '":443"')
+    config = parse_traefik_static(filled)
+    assert config.entrypoints == {"http": ":80", "https": ":443"} and config.acme.email == "${email}"
+    assert config.placeholders == ("${email}",)
+    assert fill_placeholders("{{ .Env.CERTBOT_EMAIL }} ${email}", {"CERTBOT_EMAIL": "a@b", "email": "c@d"}) == "a@b c@d"
+
+
+@pytest.mark.parametrize("text, fmt, fragment", [
+    ("[entryPoints\n", "toml", "not valid TOML"),
+    ("- a\n- b\n", "yaml", "top level must be"),
+    ("a: [\n", "yaml", "not valid YAML"),
+    ("a = 1\n", "json", "fmt must be"),
+])
+def test_traefik_garbage(text, fmt, fragment):
+    with pytest.raises(ParseError) as caught:
+        parse_traefik_static(text, fmt=fmt)
+    assert fragment in str(caught.value)
+
+
+def test_v3_only_keys_and_empty_file():
+    assert parse_traefik_static("[providers.swarm]\nendpoint = \"unix:///var/run/docker.sock\"\n").compatible_versions == (3,)
+    empty = parse_traefik_static("", fmt="yaml")
+    assert empty.entrypoints == {} and not empty.acme_enabled and not empty.dashboard.enabled
