@@ -63,3 +63,67 @@ HYPERVISORS = ("alice", "bob")
 
 # Private cluster addresses of the hypervisors (the report's 192.168.10.0/24), lab range.
 HYPERVISOR_PRIVATE = {"alice": "172.30.44.1", "bob": "172.30.44.2"}
+
+# --- the container part of the lab (pica01, pica02, admin) -----------------------------
+
+CONTAINER_HOSTS = tuple(name for name, host in HOSTS.items() if host.kind == "container")
+CONTAINER_PREFIX = "picalab-"  # Docker object names: picalab-pica01, picalab-pica01-docker, …
+LABEL = "org.picasoft.picalab"  # every Docker object the lab makes carries this label
+
+# Everything else the lab writes under LAB_DIR.
+STATE_FILE = LAB_DIR / "state.json"  # which engine, whether the lab started it, what it changed
+SSH_KNOWN_HOSTS = LAB_DIR / "ssh" / "known_hosts"
+SECRETS_DIR = LAB_DIR / "secrets"
+DISKS_DIR = LAB_DIR / "disks"  # ext4 images on loop devices: the LV vg01/data of each node
+CACHE_DIR = LAB_DIR / "cache"  # debootstrap tree (removed once imported), image tarballs
+LOG_DIR = LAB_DIR / "logs"
+
+# Images in the lab's engine (built offline: debootstrap + import, then a Dockerfile).
+BASE_IMAGE = "picalab-base:bookworm"
+NODE_IMAGE = "picalab-node:bookworm"
+DEBIAN_SUITE = "bookworm"
+DEBIAN_MIRROR = os.environ.get("PICACHECK_LAB_MIRROR", "http://deb.debian.org/debian")
+
+# GlusterFS, as in the report (LV vg01/data on /gluster-data, volume mounted on /DATA).
+GLUSTER_NODES = SWARM_NODES
+GLUSTER_VOLUME = "gluster-data"
+GLUSTER_BRICK = "/gluster-data"
+GLUSTER_MOUNT = "/DATA"
+BRICK_DEVICE = "/dev/mapper/vg01-data"  # inside the container: the host's loop device
+BRICK_SIZE_MB = 2048  # sparse file
+
+# Docker Swarm.
+SWARM_LEADER = "pica01"
+SWARM_OVERLAY = "pica-net"
+
+# The private registry on admin (the report's registry.picasoft.net:5000).
+REGISTRY_HOST = "admin"
+REGISTRY_HOSTNAME = f"registry.{DOMAIN}"
+REGISTRY_PORT = 5000
+REGISTRY = f"{REGISTRY_HOSTNAME}:{REGISTRY_PORT}"
+REGISTRY_USER = "pica"
+REGISTRY_USER_FILE = SECRETS_DIR / "registry_user"
+REGISTRY_PASSWORD_FILE = SECRETS_DIR / "registry_password"
+REGISTRY_DIR = "/DOCKER/registry"  # on admin: data, certs, auth (as in the report)
+DOCKERFILES_DIR = "/DOCKER/tx-chatons"  # on admin: the image sources, as in the report
+# The project images the lab builds on admin and pushes: tx-debian (the report's base
+# image) and a small web service built on it, to prove that pushes and pulls work.
+LAB_IMAGES = ("tx-debian", "tx-hello")
+
+# DNS server given to the inner Docker engines (for their containers). Nothing is sent
+# outside the lab: until a lab DNS server runs on admin, lookups of outside names fail fast.
+INNER_DNS = HOSTS["admin"].address
+
+
+def container_name(host: str) -> str:
+    return f"{CONTAINER_PREFIX}{host}"
+
+
+def host_aliases() -> dict[str, str]:
+    """Name → address lines of every lab container's /etc/hosts."""
+    aliases = {}
+    for name, host in HOSTS.items():
+        aliases[name] = host.address
+        aliases[f"{name}.{DOMAIN}"] = host.address
+    aliases[REGISTRY_HOSTNAME] = HOSTS[REGISTRY_HOST].address
+    return aliases
