@@ -2,8 +2,9 @@
 
 Every parser takes the text (str) and returns frozen dataclasses (tuples, not lists; a few
 mapping fields are plain dicts: options, entry points, corosync sections, raw key/values).
-On text it cannot read a parser raises `ParseError` (a `ValueError` naming the parser, the
-line and what was expected), and no other exception, whatever the input. `ToolError` (a
+On text it cannot read a parser raises `ParseError` (a `ValueError`; `.parser`, `.line_no`,
+`.line`, `.reason` say which parser, which line and what was expected), and no other
+exception, whatever the input. `ToolError` (a
 `ParseError`) means the text is the tool's own error message, kept in `.message`
 ("Connection failed. Please check if gluster daemon is operational.").
 Config files that their consumer reads leniently (fstab, resolv.conf, /etc/hosts, unit
@@ -59,7 +60,8 @@ GlusterFS (glusterd down → ToolError)
         .redundancy_count .total_bricks, transport, bricks: tuple[GlusterBrick(host, path,
         arbiter; .name)], options: dict
     parse_volume_status(text) -> VolumeStatusReport  gluster volume status [all]
-        (iterates like a tuple of VolumeStatus) volumes: tuple[VolumeStatus(name, processes:
+        (not a bare tuple, so that the CLI errors printed between volumes have a place; it
+        iterates, indexes and len()s like the tuple of its volumes) volumes: tuple[VolumeStatus(name, processes:
         tuple[GlusterProcess(name "Brick"/"Self-heal Daemon"…, host, path, tcp_port,
         rdma_port, online, pid; .is_brick)], tasks: tuple[GlusterTask]; .bricks,
         .offline_bricks, .all_online)], errors: tuple[str] ("Locking failed on …"), .volume(n)

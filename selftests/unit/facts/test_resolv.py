@@ -39,3 +39,10 @@ def test_resolv_conf_details():
     assert conf.sortlist == ("130.155.160.0/255.255.240.0",) and conf.ignored == ("nameservers 8.8.8.8",)
     later_domain = parse_resolv_conf("search a b\ndomain c\n")
     assert later_domain.search == ("c",) and later_domain.domain == "c"
+
+
+def test_report_sample_matches_what_rc_local_echoes():
+    rc_local = read("report", "rc-local-alice.txt")
+    echoed = [line.split(" >")[0].removeprefix("echo ") for line in rc_local.splitlines() if "/etc/resolv.conf" in line]
+    assert parse_resolv_conf("\n".join(echoed)) == parse_resolv_conf(read("report", "resolv-conf-alice-from-rc-local.txt"))
+    assert rc_local.splitlines()[0].startswith("#!/bin/sh")
