@@ -117,8 +117,6 @@ render_quorum_status, render_peer_status, render_volume_info, render_iptables_sa
 render_crontab, render_fstab, render_resolv_conf.
 """
 
-from types import ModuleType
-
 from .corosync import (
     CorosyncConf, CorosyncNode, QdeviceVotes, QuorumMember, QuorumStatus, RingStatus,
     parse_corosync_conf, parse_quorum_status, render_quorum_status,
@@ -154,4 +152,18 @@ PARSERS = {
     "traefik_static": parse_traefik_static,
 }
 
-__all__ = sorted(name for name, value in globals().items() if not name.startswith("_") and not isinstance(value, ModuleType))
+__all__ = [
+    "AcmeConfig", "BrickHeal", "Chain", "CorosyncConf", "CorosyncNode", "CronEntry", "CronEnv", "Crontab",
+    "DashboardConfig", "EtcHosts", "Fstab", "FstabEntry", "FstabProblem", "GlusterBrick", "GlusterPeer",
+    "GlusterProcess", "GlusterTask", "GlusterVolume", "HealInfo", "HostsEntry", "IptablesSave", "MdArray",
+    "MdMember", "MdSync", "MdadmConf", "MdadmConfArray", "MdadmDetail", "MdadmDevice", "Mdstat",
+    "ParseError", "PeerStatus", "QdeviceVotes", "QuorumMember", "QuorumStatus", "ResolvConf", "RingStatus",
+    "Rule", "SwarmInfo", "SwarmNode", "SwarmTask", "Table", "ToolError", "TraefikStatic", "UnitEntry",
+    "UnitFile", "UnitProblem", "UnitSection", "VolumeStatus", "VolumeStatusReport", "fill_placeholders",
+    "normalize_md_uuid", "parse_corosync_conf", "parse_crontab", "parse_docker_info_swarm",
+    "parse_etc_hosts", "parse_fstab", "parse_heal_info", "parse_iptables_save", "parse_mdadm_conf",
+    "parse_mdadm_detail", "parse_mdstat", "parse_node_ls", "parse_peer_status", "parse_quorum_status",
+    "parse_resolv_conf", "parse_service_ps", "parse_traefik_static", "parse_unit_file", "parse_volume_info",
+    "parse_volume_status", "render_crontab", "render_fstab", "render_iptables_save", "render_mdstat",
+    "render_peer_status", "render_quorum_status", "render_resolv_conf", "render_volume_info", "PARSERS",
+]

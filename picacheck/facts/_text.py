@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from .errors import ToolError
 
@@ -14,19 +14,6 @@ def numbered_lines(text: str) -> list[tuple[int, str]]:
         raise TypeError(f"expected str, got {type(text).__name__}")
     normalized = text.replace("\r\n", "\n").replace("\r", "\n")
     return [(number, line.rstrip()) for number, line in enumerate(normalized.split("\n"), start=1)]
-
-
-def paragraphs(text: str) -> Iterator[list[tuple[int, str]]]:
-    """Groups of consecutive non-blank lines."""
-    group: list[tuple[int, str]] = []
-    for number, line in numbered_lines(text):
-        if line.strip():
-            group.append((number, line))
-        elif group:
-            yield group
-            group = []
-    if group:
-        yield group
 
 
 def raise_if_tool_error(parser: str, text: str, patterns: Iterable[re.Pattern[str]]) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ._text import numbered_lines, paragraphs, raise_if_tool_error
+from ._text import numbered_lines, raise_if_tool_error
 from .errors import ParseError
 
 _TOOL_ERRORS = (
