@@ -165,7 +165,7 @@ def ensure_node(client: docker.DockerClient) -> bool:
     if _has_recipe(_image(client, T.NODE_IMAGE), recipe):
         return False
     build(client, NODE_DIR, T.NODE_IMAGE, recipe,
-          f"Building {T.NODE_IMAGE} (sshd, dockerd, glusterd, registry from Debian; about 3 min the first time)")
+          f"Building {T.NODE_IMAGE} (sshd, dockerd, glusterd, registry from Debian; about 1 min the first time)")
     _prune_dangling(client)
     return True
 

@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 
@@ -51,12 +52,37 @@ def _locked():
 
 
 class _Changes:
+    """Which steps changed something, and which step is running (for error messages)."""
+
     def __init__(self) -> None:
         self.steps: list[str] = []
+        self.current = "starting"
 
-    def __call__(self, name: str, changed: bool) -> None:
+    def run(self, name: str, function, *args):
+        self.current = name
+        result = function(*args)
+        changed = result[-1] if isinstance(result, tuple) else bool(result)  # (…, changed)
         if changed:
             self.steps.append(name)
+        return result
+
+
+@contextlib.contextmanager
+def _one_line_errors(changes: _Changes):
+    """Anything unexpected becomes one UserError naming the step (traceback in the logs)."""
+    try:
+        yield
+    except (UserError, KeyboardInterrupt):
+        raise
+    except Exception as error:  # noqa: BLE001 - the CLI must print one line, not a traceback
+        log = T.LOG_DIR / "last-error.log"
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(f"step: {changes.current}\n{traceback.format_exc()}")
+        except OSError:
+            pass
+        explanation = getattr(error, "explanation", None) or str(error) or type(error).__name__
+        raise UserError(f"lab up: step '{changes.current}' failed: {explanation}", hint=f"traceback in {log}") from None
 
 
 # --- up --------------------------------------------------------------------------------
@@ -67,53 +93,53 @@ def up() -> list[str]:
     engine.require_root()
     started = time.monotonic()
     changes = _Changes()
-    with _locked():
-        changes("host packages", engine.ensure_host_tools())
+    with _locked(), _one_line_errors(changes):
+        changes.run("host packages", engine.ensure_host_tools)
         for directory in (T.LAB_DIR, T.LOG_DIR):
             directory.mkdir(parents=True, exist_ok=True)
         os.chmod(T.LAB_DIR, 0o755)
         was_up = engine.dockerd_pid() is not None or engine.explicit_engine_url() is not None
-        client, owned = engine.connect(start=True)
-        changes("engine", not was_up)
+        client, owned = changes.run("engine", lambda: (*engine.connect(start=True), not was_up))[:2]
         try:
-            changes("base image", images.ensure_base(client))
-            changes("node image", images.ensure_node(client))
-            changes("keys and secrets", keys.ensure_all())
-            changes("network", nodes.ensure_network(client))
+            changes.run("base image", images.ensure_base, client)
+            changes.run("node image", images.ensure_node, client)
+            changes.run("keys and secrets", keys.ensure_all)
+            changes.run("network", nodes.ensure_network, client)
             loops = {}
             for host in T.GLUSTER_NODES:
-                loops[host], changed = nodes.ensure_disk(host)
-                changes(f"{host} disk", changed)
+                loops[host] = changes.run(f"{host} disk", nodes.ensure_disk, host)[0]
             for host in T.CONTAINER_HOSTS:
-                changes(f"{host} container", nodes.ensure_container(client, host, loops.get(host)))
+                changes.run(f"{host} container", nodes.ensure_container, client, host, loops.get(host))
         finally:
             client.close()
         conns: dict[str, Node] = {}
         try:
+            changes.current = "sshd on the nodes"
             with step("Waiting for sshd on " + ", ".join(T.CONTAINER_HOSTS)):
                 for host in T.CONTAINER_HOSTS:
                     conns[host] = wait_ssh(host)
             known = []
             for host in T.CONTAINER_HOSTS:
-                changes(f"{host} services", cluster.ensure_node_config(conns[host]))
+                changes.run(f"{host} services", cluster.ensure_node_config, conns[host])
                 known += cluster.host_keys(conns[host])
-            changes("known_hosts", _write_if_changed(T.SSH_KNOWN_HOSTS, "\n".join(known) + "\n", 0o644))
+            changes.run("known_hosts", _write_if_changed, T.SSH_KNOWN_HOSTS, "\n".join(known) + "\n", 0o644)
             with step("GlusterFS: peers, volume gluster-data, /DATA"):
-                changes("glusterfs", cluster.ensure_gluster(conns))
+                changes.run("glusterfs", cluster.ensure_gluster, conns)
             with step(f"Registry on admin ({T.REGISTRY}, TLS, htpasswd)"):
-                changes("registry", cluster.ensure_registry(conns[T.REGISTRY_HOST]))
+                changes.run("registry", cluster.ensure_registry, conns[T.REGISTRY_HOST])
                 for host in T.CONTAINER_HOSTS:
-                    changes(f"{host} registry login", cluster.ensure_login(conns[host]))
+                    changes.run(f"{host} registry login", cluster.ensure_login, conns[host])
             with step("Docker Swarm: pica01 + pica02 managers, pica-net"):
-                changes("swarm", cluster.ensure_swarm(conns))
+                changes.run("swarm", cluster.ensure_swarm, conns)
             with step("Project images: build on admin, push, pull on both nodes"):
-                changes("images", cluster.ensure_lab_images(conns[T.REGISTRY_HOST],
-                                                            [conns[h] for h in T.SWARM_NODES]))
+                changes.run("images", cluster.ensure_lab_images, conns[T.REGISTRY_HOST],
+                            [conns[h] for h in T.SWARM_NODES])
         finally:
             for conn in conns.values():
                 conn.close()
-        changes("state", _write_state(owned))
-    _write_inventory()
+        changes.run("state", _write_state, owned)
+        changes.current = "lab inventory"
+        _write_inventory()
     took = time.monotonic() - started
     if changes.steps:
         say(f"lab up in {took:.0f}s; changed: {', '.join(changes.steps)}")
