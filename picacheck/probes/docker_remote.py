@@ -8,6 +8,9 @@ connection per host. Each API request runs `docker system dial-stdio` on the hos
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import docker
 import requests.adapters
 from docker.transport.sshconn import SSHHTTPAdapter
@@ -41,11 +44,15 @@ class _SharedConnectionAdapter(SSHHTTPAdapter):
         self.pools.clear()
 
 
-def docker_client(remote: RemoteHost, timeout: int = 30) -> docker.DockerClient:
+@contextmanager
+def docker_client(remote: RemoteHost, timeout: int = 30) -> Iterator[docker.DockerClient]:
     """A DockerClient talking to the Docker engine of `remote` through its SSH connection."""
     client = docker.DockerClient(base_url="tcp://127.0.0.1:9", version="1.41", timeout=timeout)
     adapter = _SharedConnectionAdapter(remote, timeout)
     client.api.mount("http+docker://ssh", adapter)
     client.api._custom_adapter = adapter
     client.api.base_url = "http+docker://ssh"
-    return client
+    try:
+        yield client
+    finally:
+        client.close()

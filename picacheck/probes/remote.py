@@ -124,7 +124,7 @@ class TimedParamikoBackend(ParamikoBackend):
     """
 
     def __init__(self, name: str, ssh_config: Path, connect_timeout: int, command_timeout: int):
-        super().__init__(f"paramiko://{name}", ssh_config=str(ssh_config), timeout=connect_timeout)
+        super().__init__(name, ssh_config=str(ssh_config), timeout=connect_timeout)
         self.name = name
         self.command_timeout = command_timeout
         self.deadline_override: float | None = None
