@@ -281,7 +281,9 @@ class Vzdump(Strict):
     hosts: tuple[str, ...]
     directory: str = "/SAVE/dump"
     schedule: str = "0 3 * * *"
-    vms: dict[str, tuple[str, ...]] = {}  # hypervisor -> its VMs
+    cron_file: str = "/etc/cron.d/vzdump"  # Proxmox: /etc/pve/vzdump.cron, linked there
+    max_age_hours: float = Field(26, gt=0)  # "every night": the newest archive is at most this old
+    vms: dict[str, dict[str, int]] = {}  # hypervisor -> {VM name: VM id}
 
 
 class RsyncMirror(Strict):
@@ -290,6 +292,7 @@ class RsyncMirror(Strict):
     source_address: str
     path: str = "/SAVE/dump"
     schedule: str
+    cron_file: str = "/etc/crontab"
 
 
 class Backups(Strict):

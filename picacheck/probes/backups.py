@@ -1,0 +1,74 @@
+"""Backup probes: the dumps in a directory, their ages (by the host's clock), their tails."""
+
+from __future__ import annotations
+
+import datetime
+import shlex
+from dataclasses import dataclass
+
+from picacheck.facts import ParseError
+from picacheck.facts.dumps import dump_is_complete, parse_dump_name, parse_vzdump_name, VzdumpArchive
+from picacheck.probes.remote import RemoteHost
+
+
+@dataclass(frozen=True)
+class BackupFile:
+    name: str
+    size: int
+    mtime: float  # seconds since the epoch, host clock
+    named_time: datetime.datetime | None  # what the name says (None: not a dump name)
+
+
+@dataclass(frozen=True)
+class BackupDirectory:
+    path: str
+    host_now: float  # the host's clock when listed: ages are measured against it
+    files: tuple[BackupFile, ...]
+
+    @property
+    def dumps(self) -> tuple[BackupFile, ...]:
+        """Files named like dumps, oldest first (the names sort by time)."""
+        return tuple(sorted((f for f in self.files if f.named_time), key=lambda f: f.name))
+
+    @property
+    def strangers(self) -> tuple[BackupFile, ...]:
+        return tuple(f for f in self.files if f.named_time is None)
+
+    def age_hours(self, backup: BackupFile) -> float:
+        return (self.host_now - backup.mtime) / 3600
+
+
+def list_backups(host: RemoteHost, directory: str) -> BackupDirectory:
+    output = host.check_output(
+        f"date +%s.%N; find {shlex.quote(directory)} -maxdepth 1 -type f -printf '%f\\t%s\\t%T@\\n'"
+    )
+    lines = output.splitlines()
+    files = []
+    for line in lines[1:]:
+        name, size, mtime = line.rsplit("\t", 2)
+        try:
+            named = parse_dump_name(name)
+        except ParseError:
+            named = None
+        files.append(BackupFile(name, int(size), float(mtime), named))
+    return BackupDirectory(directory, float(lines[0]), tuple(files))
+
+
+def dump_complete(host: RemoteHost, directory: str, name: str, engine: str) -> bool:
+    tail = host.check_output(f"tail -c 4096 {shlex.quote(directory + '/' + name)}")
+    return dump_is_complete(engine, tail)
+
+
+def vzdump_archives(host: RemoteHost, directory: str) -> tuple[VzdumpArchive, ...]:
+    names = host.check_output(f"find {shlex.quote(directory)} -maxdepth 1 -type f -name 'vzdump-*' -printf '%f\\n'")
+    archives = []
+    for name in names.split():
+        try:
+            archives.append(parse_vzdump_name(name))
+        except ParseError:
+            continue  # the .log files vzdump writes beside each archive
+    return tuple(archives)
+
+
+def host_time(host: RemoteHost) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(float(host.check_output("date +%s.%N")))
