@@ -24,6 +24,8 @@ GLUSTERD_OPTIONS=
 # starts (self-heal, quota, …); FUSE clients run with --process-name fuse.
 server_pids() {
     for pid in $(pgrep -x glusterd) $(pgrep -x glusterfsd) $(pgrep -x glusterfs); do
+        # Not this script (its name is glusterd too): only the gluster binaries.
+        [ "$(readlink /proc/$pid/exe 2>/dev/null)" = /usr/sbin/glusterfsd ] || continue
         cmd=$(tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null) || continue
         case "$cmd" in
             *"--process-name fuse"*) ;;
