@@ -17,16 +17,74 @@ import pytest
 
 from picacheck.wait import eventually
 
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.skipif(os.environ.get("PICACHECK_LAB_TESTS") != "1",
-                       reason="lab test: set PICACHECK_LAB_TESTS=1 to boot the UML hypervisors (root, ~2 min)"),
-]
-
-hv = pytest.importorskip("picacheck.lab.hypervisors")
-from picacheck.lab.hypervisors import hostnet, plan, remote  # noqa: E402
+from picacheck.errors import UserError
+from picacheck.lab import hypervisors as hv
+from picacheck.lab.hypervisors import hostdeps, hostnet, plan, remote, seed, uml
 
 VALUES = hv.lab_values()
+
+
+def needs_lab(test):
+    """Marked `lab`, and skipped with the reason unless PICACHECK_LAB_TESTS=1."""
+    skip = pytest.mark.skipif(os.environ.get("PICACHECK_LAB_TESTS") != "1",
+                              reason="lab test: set PICACHECK_LAB_TESTS=1 to boot the UML hypervisors "
+                                     "(root, 2-3 min)")
+    return pytest.mark.lab(skip(test))
+
+
+# --- without the lab: what up() would make ------------------------------------------------
+
+def test_inventory_section_fits_the_inventory_model():
+    from picacheck.inventory.model import Backups, Corosync, Host
+
+    section = hv.inventory_section()
+    hosts = {name: Host(**entry) for name, entry in section["hosts"].items()}
+    assert set(hosts) == set(plan.MACHINES)
+    assert [a.members for a in hosts["alice"].raid] == [("ubda1", "ubdb1"), ("ubda2", "ubdb2"), ("ubdc1", "ubdd1")]
+    assert [f.to for f in hosts["alice"].network.port_forwards] == [
+        f"{plan.ADMIN_PRIVATE_ADDRESS}:{port}" for port in (80, 443, 5000)]
+    assert hosts["bob"].network.port_forwards == ()
+    assert hosts["alice"].network.etc_hosts == {"alice": "172.30.44.1", "bob": "172.30.44.2"}
+    assert Corosync(**section["corosync"]).two_node
+    assert {r.host: r.source_host for r in Backups(**section["backups"]).rsync} == {"alice": "bob", "bob": "alice"}
+
+
+def test_rc_local_is_the_reports_with_lab_values():
+    alice, bob = (seed.rc_local(plan.MACHINES[n]) for n in ("alice", "bob"))
+    order = ["sleep 3", "for i in /proc/sys/net/ipv6/conf/*", "ip link set eth1 up",
+             "ip addr add 172.30.42.2/32 dev eth1", "ip route add default via 172.30.42.1 dev eth1 onlink",
+             "ip -6 route add default via fe80::31 dev eth1",
+             f"echo nameserver {plan.NAMESERVERS[0]} > /etc/resolv.conf",
+             f"echo nameserver {plan.NAMESERVERS[1]} >> /etc/resolv.conf",
+             "brctl addbr vmbr1", "echo 1 > /proc/sys/net/ipv4/conf/vmbr1/proxy_arp",
+             "-o eth1 -j MASQUERADE", "--dport 5000 -j DNAT", "exit 0"]
+    positions = [alice.index(line) for line in order]
+    assert positions == sorted(positions)
+    assert "DNAT" not in bob and "MASQUERADE" in bob and "172.30.42.3/32" in bob
+
+
+def test_uml_command_line_gives_each_machine_its_disks_and_taps():
+    alice = uml.command_line(plan.MACHINES["alice"], plan.CACHE_DIR / "root.img")
+    disks = [arg.split("=", 1) for arg in alice if arg.startswith("ubd")]
+    assert [d[0] for d in disks] == [f"ubd{i}" for i in range(6)]
+    assert [os.path.basename(d[1]) for d in disks[:5]] == [f"ubd{c}.img" for c in "abcde"]
+    assert disks[5][1].endswith(",%s" % (plan.CACHE_DIR / "root.img"))
+    assert "root=/dev/ubdf" in alice and "con0=null,fd:1" in alice
+    taps = [tap for m in plan.MACHINES.values() for tap in m.taps()]
+    macs = [mac for m in plan.MACHINES.values() for *_, mac in m.nics()]
+    assert all(len(tap) <= 15 for tap in taps) and len(set(taps)) == len(taps) == 5
+    assert len(set(macs)) == len(macs)
+
+
+def test_a_missing_host_tool_that_cannot_be_installed_is_a_user_error(monkeypatch):
+    monkeypatch.setattr(hostdeps.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(hostdeps.shutil, "which", lambda name: None)
+    with pytest.raises(UserError) as error:
+        hostdeps.ensure_host_tools()
+    assert "user-mode-linux" in str(error.value) and "debootstrap" in str(error.value)
+
+
+# --- with the lab (PICACHECK_LAB_TESTS=1) ----------------------------------------------------
 
 
 def sh(host: str, command: str, timeout: float = 30) -> str:
@@ -63,6 +121,7 @@ def lab():
         hv.up()  # leave the hypervisors as we found them (running)
 
 
+@needs_lab
 def test_both_boot_within_a_minute_and_answer_ssh(lab):
     for name, timing in lab["timings"].items():
         if timing["boot_s"] is not None:  # booted by this run
@@ -72,6 +131,7 @@ def test_both_boot_within_a_minute_and_answer_ssh(lab):
         assert sh(name, "hostname").strip() == name
 
 
+@needs_lab
 @pytest.mark.parametrize("host", plan.MACHINES)
 def test_arrays_are_raid1_in_sync_with_the_lab_members(lab, host):
     mdstat = sh(host, "cat /proc/mdstat")
@@ -86,6 +146,7 @@ def test_arrays_are_raid1_in_sync_with_the_lab_members(lab, host):
         assert re.search(rf"^ARRAY /dev/{array} metadata=1.2 name={host}:{array[2:]} UUID=", conf, re.M), conf
 
 
+@needs_lab
 @pytest.mark.parametrize("host", plan.MACHINES)
 def test_lvm_filesystems_and_swap(lab, host):
     lvs = sh(host, "lvs --noheadings -o vg_name,lv_name")
@@ -102,6 +163,7 @@ def test_lvm_filesystems_and_swap(lab, host):
     sh(host, "test -d /SAVE/dump")
 
 
+@needs_lab
 @pytest.mark.parametrize("host", plan.MACHINES)
 def test_network_from_rc_local(lab, host):
     v = VALUES["hosts"][host]
@@ -131,6 +193,7 @@ def test_network_from_rc_local(lab, host):
                 f"--to-destination {rule['to']}") in nat, nat
 
 
+@needs_lab
 @pytest.mark.parametrize("host", plan.MACHINES)
 def test_services_are_active(lab, host):
     assert sh(host, "systemctl is-active ssh corosync cron").split() == ["active"] * 3
@@ -138,6 +201,7 @@ def test_services_are_active(lab, host):
     assert "Restart=on-failure" in show and "RestartUSec=5s" in show, show
 
 
+@needs_lab
 @pytest.mark.parametrize("host", plan.MACHINES)
 def test_corosync_two_node_cluster_is_quorate(lab, host):
     conf = sh(host, "cat /etc/corosync/corosync.conf")
@@ -150,6 +214,7 @@ def test_corosync_two_node_cluster_is_quorate(lab, host):
     assert re.search(r"^Nodes:\s+2$", quorum, re.M), quorum
 
 
+@needs_lab
 def test_a_failed_md2_member_on_bob_rebuilds(lab):
     """X7 rehearsal: fail → [2/1] [U_] with (F); remove; a blank disk is added; [UU] again."""
     failed = sh("bob", "mdadm /dev/md2 --fail /dev/ubdd1 >/dev/null 2>&1; cat /proc/mdstat")
@@ -166,6 +231,7 @@ def test_a_failed_md2_member_on_bob_rebuilds(lab):
     eventually(rebuilt, timeout=60, interval=0.5, what="md2 on bob rebuilt")
 
 
+@needs_lab
 def test_alice_stays_quorate_when_corosync_stops_on_bob(lab):
     """X6 rehearsal (two_node): alice keeps quorum with its own vote."""
     sh("bob", "systemctl stop corosync")
@@ -189,6 +255,7 @@ def test_alice_stays_quorate_when_corosync_stops_on_bob(lab):
     eventually(both, timeout=60, interval=1, what="bob back in the cluster")
 
 
+@needs_lab
 def test_up_again_changes_nothing(lab):
     before = {name: state["pid"] for name, state in hv.status().items()}
     timings = hv.up()
@@ -196,6 +263,7 @@ def test_up_again_changes_nothing(lab):
     assert {name: state["pid"] for name, state in hv.status().items()} == before
 
 
+@needs_lab
 def test_down_leaves_nothing(lab):
     hv.down()
     assert not hv.is_up()
@@ -206,6 +274,6 @@ def test_down_leaves_nothing(lab):
         assert not m.dir.exists(), f"{m.dir} is left"
     assert not hostnet.link_exists(plan.CLUSTER_BRIDGE)
     assert not hostnet.guard_present()
-    assert not plan.HV_DIR.exists() and not plan.RUN_HV_DIR.exists()
+    assert not plan.HV_DIR.exists() and not plan.RUN_HV_DIR.exists() and not plan.CACHE_DIR.exists()
     mounts = Path("/proc/mounts").read_text()
     assert str(plan.HV_DIR) not in mounts and str(plan.CACHE_DIR) not in mounts

@@ -128,6 +128,8 @@ def _guard_rules() -> list[list[str]]:
         ["-o", clu, "-j", "DROP"],
         # the /32 hosts reach each other through the gateway (hairpin on the lab bridge)
         ["-i", pub, "-o", pub, "-j", "ACCEPT"],
+        # alice's vmbr1 port and the admin VM on the private bridge (bridged frames)
+        ["-i", plan.VMBR1_UPLINK_BRIDGE, "-o", plan.VMBR1_UPLINK_BRIDGE, "-j", "ACCEPT"],
     ]
     for m in plan.MACHINES.values():
         for subnet in plan.LAB_SUBNETS:

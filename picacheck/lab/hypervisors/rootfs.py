@@ -5,8 +5,8 @@ by apt-get inside a chroot, the UML kernel's modules copied in, a few lab settin
 `mkfs.ext4 -d` turns the tree into a sparse image without mounting anything. The image is
 read-only and shared: each machine boots from its own copy-on-write file over it.
 
-The image is cached under CACHE_DIR, keyed by everything that goes into it; `down()` keeps
-it, `down(purge=True)` removes it.
+The image is cached under CACHE_DIR, keyed by everything that goes into it; `down()`
+removes it, `down(keep_cache=True)` keeps it for the next `up()`.
 """
 
 from __future__ import annotations
