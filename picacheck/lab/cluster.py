@@ -47,16 +47,17 @@ def ensure_node_config(node: Node) -> bool:
     # are still starting and must not be started twice.
     _wait(f"{node.name} finishes booting", lambda: node.ok("test -e /run/picalab-booted"), timeout=120)
     changed = False
-    daemon_changed = False
+    restart = set()
     for path, (data, mode) in nodes.preboot_files(node.name).items():
         if data is None or path in ("etc/fstab", "root/.ssh/authorized_keys"):
             continue  # fstab grows later (the /DATA line); the key is proven by this connection
         if node.put("/" + path, data, mode):
             say(f"{node.name}: updated /{path}")
             changed = True
-            daemon_changed |= path.startswith("etc/docker/")
-    if daemon_changed:
-        node.run("service docker restart", timeout=120, what="restarting dockerd")
+            if path.startswith("etc/docker/"):
+                restart.add("docker")
+    for service in sorted(restart):
+        node.run(f"service {service} restart", timeout=120, what=f"restarting {service}")
     for service in nodes.SERVICES[node.name].split():
         if not node.ok(f"service {service} status >/dev/null 2>&1"):
             with step(f"{node.name}: starting {service}"):
@@ -209,11 +210,15 @@ health:
 
 
 def _registry_curl(node: Node, path: str, auth: bool) -> str:
-    user, password = keys.registry_credentials()
-    creds = f"-u {shlex.quote(user + ':' + password)} " if auth else ""
-    command = (f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 {creds}"
+    """The HTTP status of a registry request made on `node` (credentials on stdin, never
+    on a command line)."""
+    config = ""
+    if auth:
+        user, password = keys.registry_credentials()
+        config = 'user = "' + f"{user}:{password}".replace("\\", "\\\\").replace('"', '\\"') + '"\n'
+    command = (f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 -K - "
                f"--cacert /etc/docker/certs.d/{T.REGISTRY}/ca.crt https://{T.REGISTRY}{path}")
-    return node.run(command, check=False, timeout=15).stdout.strip()
+    return node.run(command, check=False, timeout=15, stdin=config.encode()).stdout.strip()
 
 
 def ensure_registry(admin: Node) -> bool:
@@ -231,9 +236,11 @@ def ensure_registry(admin: Node) -> bool:
         changed |= admin.put(path, data, mode)
     admin.run(f"chgrp docker-registry {d}/certs/domain.key", what="registry key ownership")
     htpasswd = f"{d}/auth/htpasswd"
-    if not admin.ok(f"htpasswd -vb {htpasswd} {shlex.quote(user)} {shlex.quote(password)} >/dev/null 2>&1"):
+    # The password goes on stdin (-i), never on a command line.
+    if not admin.run(f"htpasswd -vi {htpasswd} {shlex.quote(user)} >/dev/null 2>&1", check=False,
+                     stdin=password.encode()).ok:
         with step(f"admin: htpasswd -B for user {user}"):
-            admin.run(f"htpasswd -Bbc {htpasswd} {shlex.quote(user)} {shlex.quote(password)}",
+            admin.run(f"htpasswd -Bic {htpasswd} {shlex.quote(user)}", stdin=password.encode(),
                       what="writing the htpasswd file")
             admin.run(f"chgrp docker-registry {htpasswd} && chmod 640 {htpasswd}", what="htpasswd ownership")
         changed = True

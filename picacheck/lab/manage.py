@@ -88,8 +88,11 @@ def _one_line_errors(changes: _Changes):
 # --- up --------------------------------------------------------------------------------
 
 
-def up() -> list[str]:
-    """Bring the lab up. Returns the names of the steps that changed something."""
+def up(recreate: bool = False) -> list[str]:
+    """Bring the lab up. Returns the names of the steps that changed something.
+
+    `recreate`: also make running nodes again when the node image has changed (their
+    volumes are kept); by default a running node is left as it is, with a warning."""
     engine.require_root()
     started = time.monotonic()
     changes = _Changes()
@@ -109,7 +112,7 @@ def up() -> list[str]:
             for host in T.GLUSTER_NODES:
                 loops[host] = changes.run(f"{host} disk", nodes.ensure_disk, host)[0]
             for host in T.CONTAINER_HOSTS:
-                changes.run(f"{host} container", nodes.ensure_container, client, host, loops.get(host))
+                changes.run(f"{host} container", nodes.ensure_container, client, host, loops.get(host), recreate)
         finally:
             client.close()
         conns: dict[str, Node] = {}

@@ -317,14 +317,23 @@ def _tar(files: dict[str, tuple[bytes | None, int]]) -> bytes:
     return buffer.getvalue()
 
 
-def ensure_container(client: docker.DockerClient, host: str, loop: str | None) -> bool:
-    """The node's container exists, is current, and runs. Returns whether anything changed."""
+def ensure_container(client: docker.DockerClient, host: str, loop: str | None, recreate: bool = False) -> bool:
+    """The node's container exists and runs. Returns whether anything changed.
+
+    A running node made from an older node image is kept (other parts of the lab keep
+    state in it) unless `recreate`; a stopped one, or one whose brick device changed, is
+    made again. Its volumes (/var/lib/docker, /var/lib/glusterd, /DOCKER) are kept.
+    """
     container = get(client, host)
     node_image = client.images.get(T.NODE_IMAGE)
     if container is not None:
         stale = []
         if container.image.id != node_image.id:
-            stale.append("a newer node image")
+            if recreate or container.status != "running":
+                stale.append("a newer node image")
+            else:
+                say(f"{host} runs an older {T.NODE_IMAGE}: `picacheck lab reset` (or up(recreate=True)) "
+                    "makes it again from the new one")
         if sorted(_current_devices(container)) != sorted(_wanted_devices(host, loop)):
             stale.append("another loop device")
         if stale:

@@ -110,9 +110,12 @@ DOCKERFILES_DIR = "/DOCKER/tx-chatons"  # on admin: the image sources, as in the
 # image) and a small web service built on it, to prove that pushes and pulls work.
 LAB_IMAGES = ("tx-debian", "tx-hello")
 
-# DNS server given to the inner Docker engines (for their containers). Nothing is sent
-# outside the lab: until a lab DNS server runs on admin, lookups of outside names fail fast.
-INNER_DNS = HOSTS["admin"].address
+# The DNS server that the inner Docker engines give their containers (Swarm services
+# included): the lab's DNS on admin (the services part runs it there). Without it an inner
+# container would fall back to a public resolver; with it, nothing leaves the lab, and until
+# it runs, lookups fail fast.
+DNS_HOST = "admin"
+INNER_DNS = HOSTS[DNS_HOST].address
 
 
 def container_name(host: str) -> str:
