@@ -50,12 +50,14 @@ def ensure_node_config(node: Node) -> bool:
     restart = set()
     for path, (data, mode) in nodes.preboot_files(node.name).items():
         if data is None or path in ("etc/fstab", "root/.ssh/authorized_keys"):
-            continue  # fstab grows later (the /DATA line); the key is proven by this connection
+            continue  # fstab grows later (the /DATA line); the lab key is proven by this connection
         if node.put("/" + path, data, mode):
             say(f"{node.name}: updated /{path}")
             changed = True
             if path.startswith("etc/docker/"):
                 restart.add("docker")
+            elif path.startswith("etc/ssh/"):
+                restart.add("ssh")  # sessions survive: sshd only re-reads its host key
     for service in sorted(restart):
         node.run(f"service {service} restart", timeout=120, what=f"restarting {service}")
     for service in nodes.SERVICES[node.name].split():
@@ -65,16 +67,6 @@ def ensure_node_config(node: Node) -> bool:
             changed = True
     _wait(f"{node.name}: dockerd answers", lambda: node.ok("docker version >/dev/null 2>&1"), timeout=60)
     return changed
-
-
-def host_keys(node: Node) -> list[str]:
-    text = node.out("cat /etc/ssh/ssh_host_*_key.pub", what="reading host keys")
-    lines = []
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) >= 2:
-            lines.append(f"{node.name},{node.name}.{T.DOMAIN},{node.address} {parts[0]} {parts[1]}")
-    return lines
 
 
 # --- GlusterFS -------------------------------------------------------------------------

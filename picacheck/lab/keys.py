@@ -49,6 +49,37 @@ def ensure_ssh_key() -> bool:
     return True
 
 
+HOST_KEYS_DIR = T.LAB_DIR / "hostkeys"  # each node's SSH host key, made here: stable across re-creation
+
+
+def host_key_paths(host: str) -> tuple[Path, Path]:
+    private = HOST_KEYS_DIR / host / "ssh_host_ed25519_key"
+    return private, private.with_name(private.name + ".pub")
+
+
+def ensure_host_key(host: str) -> bool:
+    """The node's SSH host key (ed25519), made once on the host and given to the node
+    before it boots: known_hosts stays right when a node is made again."""
+    private, public = host_key_paths(host)
+    if private.exists() and public.exists():
+        return False
+    key = ed25519.Ed25519PrivateKey.generate()
+    _write(private, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                      serialization.NoEncryption()), 0o600)
+    line = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    _write(public, line + f" root@{host}\n".encode(), 0o644)
+    return True
+
+
+def known_hosts_lines() -> list[str]:
+    lines = []
+    for host in T.CONTAINER_HOSTS:
+        _, public = host_key_paths(host)
+        kind, data = public.read_text().split()[:2]
+        lines.append(f"{host},{host}.{T.DOMAIN},{T.HOSTS[host].address} {kind} {data}")
+    return lines
+
+
 def ssh_public_key() -> str:
     return SSH_PUBLIC.read_text().strip()
 
@@ -138,4 +169,6 @@ def ensure_all() -> bool:
     changed |= ensure_ca()
     changed |= ensure_registry_cert()
     changed |= ensure_registry_secret()
+    for host in T.CONTAINER_HOSTS:
+        changed |= ensure_host_key(host)
     return changed

@@ -107,6 +107,8 @@ def up(recreate: bool = False) -> list[str]:
             changes.run("base image", images.ensure_base, client)
             changes.run("node image", images.ensure_node, client)
             changes.run("keys and secrets", keys.ensure_all)
+            changes.run("known_hosts", _write_if_changed, T.SSH_KNOWN_HOSTS,
+                        "\n".join(keys.known_hosts_lines()) + "\n", 0o644)
             changes.run("network", nodes.ensure_network, client)
             loops = {}
             for host in T.GLUSTER_NODES:
@@ -121,11 +123,8 @@ def up(recreate: bool = False) -> list[str]:
             with step("Waiting for sshd on " + ", ".join(T.CONTAINER_HOSTS)):
                 for host in T.CONTAINER_HOSTS:
                     conns[host] = wait_ssh(host)
-            known = []
             for host in T.CONTAINER_HOSTS:
                 changes.run(f"{host} services", cluster.ensure_node_config, conns[host])
-                known += cluster.host_keys(conns[host])
-            changes.run("known_hosts", _write_if_changed, T.SSH_KNOWN_HOSTS, "\n".join(known) + "\n", 0o644)
             with step("GlusterFS: peers, volume gluster-data, /DATA"):
                 changes.run("glusterfs", cluster.ensure_gluster, conns)
             with step(f"Registry on admin ({T.REGISTRY}, TLS, htpasswd)"):
@@ -323,7 +322,7 @@ def _remove_lab_objects(client) -> bool:
 
 # What this part of the lab keeps under LAB_DIR and RUN_DIR. Other parts (the
 # hypervisors) keep their own entries there; down() leaves those alone.
-OWN_LAB_ENTRIES = {"docker", "disks", "share", "logs", "ca", "secrets", "state.json"}
+OWN_LAB_ENTRIES = {"docker", "disks", "share", "logs", "ca", "secrets", "hostkeys", "state.json"}
 OWN_CACHE_ENTRIES = {"rootfs"}
 SHARED_LAB_ENTRIES = {"ssh", "inventory.yml"}  # the lab key is the hypervisors' too
 OWN_RUN_ENTRIES = {"daemon.json", "docker.pid", "docker.sock", "dockerd.log", "engine.json", "exec", "lock"}

@@ -284,6 +284,9 @@ def preboot_files(host: str) -> dict[str, tuple[bytes | None, int]]:
         "etc/docker/daemon.json": (inner_daemon_json().encode(), 0o644),
         f"etc/docker/certs.d/{T.REGISTRY}/ca.crt": (keys.CA_CERT.read_bytes(), 0o644),
     }
+    private, public = keys.host_key_paths(host)
+    files["etc/ssh/ssh_host_ed25519_key"] = (private.read_bytes(), 0o600)
+    files["etc/ssh/ssh_host_ed25519_key.pub"] = (public.read_bytes(), 0o644)
     if host in T.GLUSTER_NODES:
         files["etc/fstab"] = (("# /etc/fstab of the lab node " + host + "\n" + brick_fstab_line()).encode(), 0o644)
         files[T.GLUSTER_BRICK.strip("/")] = (None, 0o755)  # mount points (the report: mkdir)
