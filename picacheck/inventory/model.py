@@ -130,6 +130,7 @@ class Host(Strict):
     public_ipv6: str | None = None
     private_address: str | None = None
     hypervisor: str | None = None  # for a VM: the host it runs on
+    vmid: int | None = None  # for a VM: its id on the hypervisor (qm, vzdump archive names)
     raid: tuple[RaidArray, ...] = ()
     mdadm_conf: str | None = None
     volume_groups: tuple[VolumeGroup, ...] = ()
@@ -283,7 +284,6 @@ class Vzdump(Strict):
     schedule: str = "0 3 * * *"
     cron_file: str = "/etc/cron.d/vzdump"  # Proxmox: /etc/pve/vzdump.cron, linked there
     max_age_hours: float = Field(26, gt=0)  # "every night": the newest archive is at most this old
-    vms: dict[str, dict[str, int]] = {}  # hypervisor -> {VM name: VM id}
 
 
 class RsyncMirror(Strict):
@@ -359,6 +359,10 @@ class Inventory(Strict):
     # Convenience look-ups used by checks.
     def hosts_with_role(self, role: str) -> list[str]:
         return [name for name, host in self.hosts.items() if role in host.roles]
+
+    def vms_of(self, hypervisor: str) -> dict[str, int]:
+        """The VMs a hypervisor runs: name → VM id."""
+        return {name: host.vmid for name, host in self.hosts.items() if host.hypervisor == hypervisor and host.vmid}
 
     def round_robin_addresses(self) -> dict[str, str]:
         """The nodes DNS round robin sends users to: name → address."""

@@ -28,10 +28,14 @@ def _ssh(host: str) -> dict:
             "connect_timeout": 10, "command_timeout": 120}
 
 
-def _vm(host: str, roles: list[str], daemons: list[str], hypervisor: str | None) -> dict:
+# Where each lab VM "runs" once the hypervisors are up, and its VM id (vzdump archive names).
+VM_PLACEMENT = {"pica01": ("alice", 100), "admin": ("alice", 101), "pica02": ("bob", 102)}
+
+
+def _vm(host: str, roles: list[str], daemons: list[str], with_hypervisors: bool) -> dict:
     entry = {"roles": roles, "ssh": _ssh(host), "public_ipv4": T.HOSTS[host].address, "daemons": daemons}
-    if hypervisor:
-        entry["hypervisor"] = hypervisor
+    if with_hypervisors:
+        entry["hypervisor"], entry["vmid"] = VM_PLACEMENT[host]
     return entry
 
 
@@ -61,9 +65,9 @@ def lab_inventory() -> dict:
     hypervisor_facts = _hypervisor_facts()
     with_hypervisors = hypervisor_facts is not None
     hosts = {
-        "pica01": _vm("pica01", ["swarm", "gluster"], ["sshd", "dockerd", "glusterd"], "alice" if with_hypervisors else None),
-        "pica02": _vm("pica02", ["swarm", "gluster"], ["sshd", "dockerd", "glusterd"], "bob" if with_hypervisors else None),
-        "admin": _vm("admin", ["registry"], ["sshd", "dockerd"], "alice" if with_hypervisors else None),
+        "pica01": _vm("pica01", ["swarm", "gluster"], ["sshd", "dockerd", "glusterd"], with_hypervisors),
+        "pica02": _vm("pica02", ["swarm", "gluster"], ["sshd", "dockerd", "glusterd"], with_hypervisors),
+        "admin": _vm("admin", ["registry"], ["sshd", "dockerd"], with_hypervisors),
     }
     inventory: dict = {
         "environment": {"name": "picalab", "kind": "lab",

@@ -18,7 +18,8 @@ def vzdump(inventory):
 
 @pytest.mark.claim("B6")
 def test_each_vm_has_a_backup_from_the_last_night(hosts, inventory, vzdump, evidence_note):
-    for hypervisor, vms in vzdump.vms.items():
+    for hypervisor in vzdump.hosts:
+        vms = inventory.vms_of(hypervisor)
         host = hosts[hypervisor]
         archives = backups.vzdump_archives(host, vzdump.directory)
         now = backups.host_time(host)
