@@ -79,6 +79,7 @@ def test_uml_command_line_gives_each_machine_its_disks_and_taps():
 def test_a_missing_host_tool_that_cannot_be_installed_is_a_user_error(monkeypatch):
     monkeypatch.setattr(hostdeps.os, "geteuid", lambda: 0)
     monkeypatch.setattr(hostdeps.shutil, "which", lambda name: None)
+    monkeypatch.setattr(hostdeps.os.path, "exists", lambda path: path == "/dev/net/tun")
     with pytest.raises(UserError) as error:
         hostdeps.ensure_host_tools()
     assert "user-mode-linux" in str(error.value) and "debootstrap" in str(error.value)

@@ -51,6 +51,9 @@ def ensure_host_tools() -> None:
     """Install the missing host packages, or raise UserError naming them."""
     if os.geteuid() != 0:
         raise UserError("lab hypervisors: must run as root (user-mode-linux taps, bridges, debootstrap)")
+    if not os.path.exists("/dev/net/tun"):
+        raise UserError("lab hypervisors: no /dev/net/tun on this host",
+                        hint="the machines' NICs are tap devices: load the tun module or use a kernel with TUN/TAP")
     packages = _missing()
     if not packages:
         return

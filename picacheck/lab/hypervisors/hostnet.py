@@ -138,6 +138,13 @@ def _guard_rules() -> list[list[str]]:
     return rules
 
 
+def _nat_guard_rules() -> list[list[str]]:
+    # With br_netfilter the host's nat table sees frames bridged between alice's vmbr1
+    # port and the admin VM; Docker's `-s <lab subnet> ! -o picalab0 -j MASQUERADE` would
+    # rewrite their source (alice's DNAT then never sees the replies). No NAT there.
+    return [["-o", plan.VMBR1_UPLINK_BRIDGE, "-j", "ACCEPT"], ["-o", plan.CLUSTER_BRIDGE, "-j", "ACCEPT"]]
+
+
 def _jumps() -> list[str]:
     parents = ["FORWARD"]
     if _run(["iptables", "-n", "-L", "DOCKER-USER"], check=False).returncode == 0:
@@ -157,16 +164,28 @@ def ensure_guard() -> None:
         while _run(["iptables", "-D", parent, "-j", chain], check=False).returncode == 0:
             pass
         _run(["iptables", "-I", parent, "1", "-j", chain])
+    nat = ["iptables", "-t", "nat"]
+    if _run([*nat, "-n", "-L", chain], check=False).returncode != 0:
+        _run([*nat, "-N", chain])
+    _run([*nat, "-F", chain])
+    for rule in _nat_guard_rules():
+        _run([*nat, "-A", chain, *rule])
+    while _run([*nat, "-D", "POSTROUTING", "-j", chain], check=False).returncode == 0:
+        pass
+    _run([*nat, "-I", "POSTROUTING", "1", "-j", chain])
 
 
 def remove_guard() -> None:
     chain = plan.GUARD_CHAIN
-    for parent in ("FORWARD", "DOCKER-USER"):
-        while _run(["iptables", "-D", parent, "-j", chain], check=False).returncode == 0:
-            pass
-    _run(["iptables", "-F", chain], check=False)
-    _run(["iptables", "-X", chain], check=False)
+    for table, parents in (("filter", ("FORWARD", "DOCKER-USER")), ("nat", ("POSTROUTING",))):
+        ipt = ["iptables", "-t", table]
+        for parent in parents:
+            while _run([*ipt, "-D", parent, "-j", chain], check=False).returncode == 0:
+                pass
+        _run([*ipt, "-F", chain], check=False)
+        _run([*ipt, "-X", chain], check=False)
 
 
 def guard_present() -> bool:
-    return _run(["iptables", "-n", "-L", plan.GUARD_CHAIN], check=False).returncode == 0
+    return any(_run(["iptables", "-t", table, "-n", "-L", plan.GUARD_CHAIN], check=False).returncode == 0
+               for table in ("filter", "nat"))
