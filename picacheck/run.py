@@ -54,6 +54,8 @@ def verify(inventory_path: str | None, layers: list[str] | None, reports_root: s
             "-p",
             "no:cacheprovider",
             "-rfE",
+            "-W",
+            "ignore::pytest.PytestAssertRewriteWarning",
             *extra,
         ]
     )

@@ -4,6 +4,7 @@ it, break things on purpose and check that the right claims break (then repair t
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +18,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def lab():
-    """The lab, up (idempotent: a lab already up is reused). Returns its inventory path."""
+    """The lab, up (idempotent: a lab already up is reused). Returns its inventory path.
+
+    PICACHECK_LAB_REUSE=1 skips `lab up` when the lab's inventory exists (quicker iterations
+    while developing; CI always runs `lab up`).
+    """
     from picacheck.lab import manage
 
-    manage.up()
+    if not (os.environ.get("PICACHECK_LAB_REUSE") == "1" and topology.INVENTORY_FILE.exists()):
+        manage.up()
     return topology.INVENTORY_FILE
 
 
