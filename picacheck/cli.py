@@ -84,12 +84,11 @@ def _inventory_check(args: argparse.Namespace) -> int:
 
 
 def _lab(args: argparse.Namespace) -> int:
-    from picacheck.lab import manage
+    from picacheck.lab import whole
 
-    action = {"up": manage.up, "status": manage.status, "down": manage.down, "reset": manage.reset}[args.action]
-    result = action()
-    if args.action == "status" and result is not None:
-        print(manage.format_status(result))
+    if args.action == "status":
+        return 0 if whole.status() else 1  # it prints one line per host and daemon
+    {"up": whole.up, "down": whole.down, "reset": whole.reset}[args.action]()
     return 0
 
 

@@ -21,5 +21,5 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason="lab test: set PICACHECK_LAB_TESTS=1 (scripts/test does) to build and use the lab")
     for item in items:
-        if "lab" in item.keywords:
+        if item.get_closest_marker("lab"):
             item.add_marker(skip)

@@ -23,10 +23,10 @@ def lab():
     PICACHECK_LAB_REUSE=1 skips `lab up` when the lab's inventory exists (quicker iterations
     while developing; CI always runs `lab up`).
     """
-    from picacheck.lab import manage
+    from picacheck.lab import whole
 
     if not (os.environ.get("PICACHECK_LAB_REUSE") == "1" and topology.INVENTORY_FILE.exists()):
-        manage.up()
+        whole.up()
     return topology.INVENTORY_FILE
 
 
