@@ -80,3 +80,18 @@ def ssh(lab):
         return result.stdout
 
     return run
+
+
+# Tearing a part of the lab down is tested last, in the reverse order of `lab up` (services,
+# then hypervisors, then the container VMs), so that every other lab test finds the lab up
+# and the last one proves that the whole lab leaves nothing behind.
+TEARDOWN_ORDER = ("test_services_lab.py", "test_hypervisors.py", "test_lab_vms.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    def teardown_rank(item) -> int:
+        if "down_leaves_nothing" not in item.name:
+            return -1
+        return TEARDOWN_ORDER.index(item.path.name) if item.path.name in TEARDOWN_ORDER else len(TEARDOWN_ORDER)
+
+    items.sort(key=teardown_rank)  # stable: everything else keeps its order
