@@ -74,7 +74,8 @@ def inventory_section() -> dict:
     for host, spec in plan.LAB_VALUES["backup"]["rsync"]["pulls"].items():
         rsync.append({"host": host, "source_host": spec["from"],
                       "source_address": T.HYPERVISOR_PRIVATE[spec["from"]],
-                      "path": "/SAVE/dump", "schedule": f"0 {spec['hour']} * * *"})
+                      "path": "/SAVE/dump", "schedule": f"0 {spec['hour']} * * *",
+                      "cron_file": plan.LAB_VALUES["backup"]["rsync"]["cron_file"]})
     return {
         "hosts": {name: _host(name) for name in plan.MACHINES},
         "corosync": {

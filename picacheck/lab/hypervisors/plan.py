@@ -208,7 +208,8 @@ LAB_VALUES: dict = {
         "quorum_flags": ["2Node", "Quorate", "WaitForAll"],
     },
     "backup": {
-        "rsync": {"pulls": {"alice": {"from": "bob", "hour": 5}, "bob": {"from": "alice", "hour": 6}},
+        "rsync": {"pulls": {"alice": {"from": "bob", "hour": 5, "address": T.HYPERVISOR_PRIVATE["bob"]},
+                            "bob": {"from": "alice", "hour": 6, "address": T.HYPERVISOR_PRIVATE["alice"]}},
                   "path": "/SAVE/dump/", "cron_file": "/etc/cron.d/picasoft-save"},
         "vzdump": None,  # no Proxmox in the lab: B6 not applicable
     },

@@ -149,14 +149,15 @@ def corosync_restart_dropin() -> str:
 
 def cron_save(m: Machine) -> str:
     b = plan.LAB_VALUES["backup"]["rsync"]["pulls"][m.name]
-    return ("# picacheck lab: report section 14, pull the other host's /SAVE/dump over the private name\n"
+    source = plan.MACHINES[b["from"]].cluster_address
+    return ("# picacheck lab: report section 14, pull the other host's /SAVE/dump over its private address\n"
             "SHELL=/bin/sh\nPATH=/usr/local/sbin:/usr/local/bin:/sbin:/bin:/usr/sbin:/usr/bin\n"
-            f"0 {b['hour']} * * * root rsync -avzh {b['from']}:/SAVE/dump/ /SAVE/dump/ "
+            f"0 {b['hour']} * * * root rsync -avzh --progress {source}:/SAVE/dump/* /SAVE/dump/ "
             f">> /var/log/picasoft-save.log 2>&1\n")
 
 
 def ssh_config() -> str:
-    names = " ".join(plan.MACHINES)
+    names = " ".join([*plan.MACHINES, *(m.cluster_address for m in plan.MACHINES.values())])
     return (f"Host {names}\n  User root\n  IdentityFile /root/.ssh/id_ed25519\n"
             "  StrictHostKeyChecking accept-new\n  ConnectTimeout 5\n")
 
