@@ -3,6 +3,7 @@
     picacheck verify [--inventory FILE] [--layer LAYER …]   run the verification suite
     picacheck plan --inventory FILE                        what would be checked (no connection)
     picacheck inventory check FILE                         validate an inventory
+    picacheck chaos NAME [--dry-run]                        one chaos experiment
     picacheck lab up | status | down | reset               the embedded lab
 
 Any problem the user can fix prints one line and exits with status 2.
@@ -53,6 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     check.set_defaults(handler=_inventory_check)
 
+    chaos = commands.add_parser("chaos", help="run one chaos experiment (see chaos/)")
+    chaos.add_argument("name", help="experiment name, e.g. fail-disk, kill-service-node")
+    chaos.add_argument("--inventory", help="inventory YAML (default: the embedded lab's)")
+    chaos.add_argument("--dry-run", action="store_true", help="print the plan, touch nothing")
+    chaos.add_argument("--allow-production", action="store_true",
+                       help="allow a production inventory (you will type its name to confirm)")
+    chaos.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                       help="experiment option, e.g. --option victim=pica01")
+    chaos.add_argument("--reports", default=None, help="where run folders go (default: reports/ of the clone)")
+    chaos.set_defaults(handler=_chaos)
+
     lab = commands.add_parser("lab", help="the embedded lab")
     lab.add_argument("action", choices=["up", "status", "down", "reset"])
     lab.set_defaults(handler=_lab)
@@ -63,6 +75,18 @@ def _verify(args: argparse.Namespace) -> int:
     from picacheck import run
 
     return run.verify(inventory_path=args.inventory, layers=args.layer, reports_root=args.reports, extra=args.pytest_args)
+
+
+def _chaos(args: argparse.Namespace) -> int:
+    from picacheck import run
+
+    options = {}
+    for option in args.option:
+        key, sep, value = option.partition("=")
+        if not sep or not key:
+            raise UserError(f"--option {option!r}: expected KEY=VALUE")
+        options[key] = value
+    return run.chaos(args.name, args.inventory, args.dry_run, args.allow_production, options, args.reports)
 
 
 def _plan(args: argparse.Namespace) -> int:

@@ -170,3 +170,49 @@ def _hosts_named(item: pytest.Item, inventory: Inventory) -> list[str]:
         elif isinstance(value, tuple) and value and value[0] in inventory.hosts:
             names.append(value[0])
     return names
+
+
+# --- chaos -----------------------------------------------------------------------------
+
+
+def machine_control(inventory: Inventory, hosts):
+    """How experiments stop and start machines: the lab's engine, or Proxmox's qm."""
+    if inventory.environment.kind == EnvironmentKind.lab:
+        from picacheck.lab.control import LabVms
+
+        return LabVms()
+    from picacheck.chaos.vms import ProxmoxVms
+
+    return ProxmoxVms(inventory, hosts)
+
+
+def chaos(name: str, inventory_path: str | None, dry_run: bool, allow_production: bool,
+          options: dict[str, str], reports_root: str | None = None) -> int:
+    """Run one experiment as `picacheck chaos NAME`: journal and timeline in a run folder."""
+    from picacheck.chaos import catalog
+    from picacheck.report.timeline import render_timeline
+
+    inventory = load_inventory(inventory_path or default_inventory_path())
+    catalog.load(name)  # an unknown name fails before anything else
+    if not dry_run:
+        catalog.refuse_production(inventory, allow_production)
+    ctx = catalog.context(inventory, allow_production=allow_production)
+    if not dry_run:
+        ctx.vms = machine_control(inventory, ctx.hosts)
+    if dry_run:
+        journal_path = Path("/dev/null")  # nothing is written on a dry run
+    else:
+        journal_path = new_run_dir(Path(reports_root) if reports_root else REPO / "reports") / "chaos" / f"{name}.json"
+    try:
+        journal = catalog.run_named(name, ctx, journal_path, dry_run=dry_run, **options)
+    finally:
+        ctx.hosts.close()
+    if dry_run:
+        return 0
+    if journal.timeline:
+        render_timeline(journal.as_dict(), journal_path.with_suffix(".png"))
+    for verdict in journal.verdicts:
+        print(f"{verdict.claim}: {verdict.verdict.value}: {verdict.evidence}")
+    print(f"journal: {journal_path}")
+    broken = any(v.verdict.value == "broken" for v in journal.verdicts)
+    return 0 if journal.outcome == "completed" and not broken else 1

@@ -124,22 +124,31 @@ class SwarmService:
     labels: dict
 
 
-def swarm_service(host: RemoteHost, name: str) -> SwarmService | None:
-    """A Swarm service with its current tasks (the ones Swarm wants running)."""
+def swarm_services(host: RemoteHost, name: str | None = None) -> list[SwarmService]:
+    """The Swarm's services (or the one named) with their current tasks (those Swarm wants running)."""
     with docker_client(host) as client:
-        found = client.services.list(filters={"name": name})
-        service = next((s for s in found if s.name == name), None)
-        if service is None:
-            return None
+        found = client.services.list(filters={"name": name} if name else None)
+        if name:
+            found = [s for s in found if s.name == name]  # the filter matches prefixes
+        if not found:
+            return []
         node_names = {node.id: node.attrs["Description"]["Hostname"] for node in client.nodes.list()}
         network_names = {network.id: network.name for network in client.networks.list()}
-        tasks = service.tasks(filters={"desired-state": "running"})
+        tasks = {service.name: service.tasks(filters={"desired-state": "running"}) for service in found}
+    return [_service(service, tasks[service.name], node_names, network_names) for service in found]
+
+
+def swarm_service(host: RemoteHost, name: str) -> SwarmService | None:
+    found = swarm_services(host, name)
+    return found[0] if found else None
+
+
+def _service(service, tasks: list[dict], node_names: dict, network_names: dict) -> SwarmService:
     spec = service.attrs["Spec"]
-    mode = "global" if "Global" in spec["Mode"] else "replicated"
     ports = spec.get("EndpointSpec", {}).get("Ports", [])
     return SwarmService(
-        name=name,
-        mode=mode,
+        name=service.name,
+        mode="global" if "Global" in spec["Mode"] else "replicated",
         replicas=spec["Mode"].get("Replicated", {}).get("Replicas"),
         tasks=tuple(
             SwarmTask(node_names.get(task.get("NodeID", ""), task.get("NodeID", "?")),

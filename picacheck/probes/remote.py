@@ -127,7 +127,15 @@ class TimedParamikoBackend(ParamikoBackend):
         super().__init__(name, ssh_config=str(ssh_config), timeout=connect_timeout)
         self.name = name
         self.command_timeout = command_timeout
-        self.deadline_override: float | None = None
+        self._per_thread = threading.local()  # chaos observers share one connection across threads
+
+    @property
+    def deadline_override(self) -> float | None:
+        return getattr(self._per_thread, "timeout", None)
+
+    @deadline_override.setter
+    def deadline_override(self, value: float | None) -> None:
+        self._per_thread.timeout = value
 
     @property
     def client(self) -> paramiko.SSHClient:  # type: ignore[override]

@@ -52,16 +52,18 @@ def request(
     method: str = "GET",
     headers: dict[str, str] | None = None,
     body: bytes | None = None,
+    timeout: float | None = None,
 ) -> Response:
     """One request to `address` for `domain`, without following redirects."""
     headers = {"Host": domain if port in (None, 80, 443) else f"{domain}:{port}", **(headers or {})}
+    limits = urllib3.Timeout(connect=timeout, read=timeout) if timeout else TIMEOUT
     if url_scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
             address, port=port or 443, server_hostname=domain, assert_hostname=domain,
-            cert_reqs="CERT_REQUIRED", ca_certs=ca_file, timeout=TIMEOUT, retries=False,
+            cert_reqs="CERT_REQUIRED", ca_certs=ca_file, timeout=limits, retries=False,
         )
     else:
-        pool = urllib3.HTTPConnectionPool(address, port=port or 80, timeout=TIMEOUT, retries=False)
+        pool = urllib3.HTTPConnectionPool(address, port=port or 80, timeout=limits, retries=False)
     with pool:
         response = pool.request(method, path, headers=headers, body=body, redirect=False)
         return Response(response.status, {k.lower(): v for k, v in response.headers.items()}, response.data)

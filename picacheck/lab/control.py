@@ -1,0 +1,47 @@
+"""The lab's machines for chaos experiments: its VMs are containers of the lab's Docker
+engine, its hypervisors user-mode-linux processes. Implements picacheck.chaos.vms.VmControl."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from picacheck.errors import UserError
+from picacheck.lab import engine, hypervisors
+from picacheck.lab import topology as T
+
+
+def _wait_ssh(name: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((T.HOSTS[name].address, 22), timeout=2) as connection:
+                if connection.recv(4).startswith(b"SSH"):
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise UserError(f"lab: {name} did not answer SSH within {timeout:.0f}s after its start")
+
+
+class LabVms:
+    def __init__(self) -> None:
+        self.client, _ = engine.connect(start=False)
+        if self.client is None:
+            raise UserError("lab: its Docker engine is not running", hint="run `picacheck lab up` first")
+
+    def _container(self, name: str):
+        return self.client.containers.get(T.container_name(name))
+
+    def kill_vm(self, name: str) -> None:
+        self._container(name).kill()
+
+    def start_vm(self, name: str) -> None:
+        self._container(name).start()
+        _wait_ssh(name)
+
+    def kill_hypervisor(self, name: str) -> None:
+        hypervisors.stop_machine(name, clean=False)
+
+    def start_hypervisor(self, name: str) -> None:
+        hypervisors.start_machine(name)
