@@ -6,10 +6,16 @@ import pytest
 from picacheck.probes import cluster
 
 
+@pytest.fixture
+def swarm(inventory):
+    if inventory.swarm is None:
+        pytest.skip("not applicable here: the inventory has no Swarm")
+    return inventory.swarm
+
+
 @pytest.mark.claim("C10")
-def test_nodes_are_ready_active_managers_with_one_leader(hosts, inventory, swarm_node):
+def test_nodes_are_ready_active_managers_with_one_leader(hosts, swarm, swarm_node):
     members = {m.hostname: m for m in cluster.swarm_members(hosts[swarm_node])}
-    swarm = inventory.swarm
     assert set(members) >= set(swarm.managers + swarm.workers), (
         f"{swarm_node} sees the nodes {sorted(members)}, expected {sorted(swarm.managers + swarm.workers)}"
     )
@@ -25,16 +31,15 @@ def test_nodes_are_ready_active_managers_with_one_leader(hosts, inventory, swarm
 
 
 @pytest.mark.claim("C11")
-def test_overlay_networks_exist(hosts, inventory, swarm_node):
+def test_overlay_networks_exist(hosts, swarm, swarm_node):
     networks = cluster.swarm_networks(hosts[swarm_node])
-    for network in inventory.swarm.networks:
+    for network in swarm.networks:
         assert network.name in networks, f"{swarm_node}: no network {network.name}"
         assert networks[network.name] == network.driver, f"{network.name} uses the {networks[network.name]} driver"
 
 
 @pytest.mark.claim("C12")
-def test_every_service_image_is_on_every_node(hosts, inventory):
-    swarm = inventory.swarm
+def test_every_service_image_is_on_every_node(hosts, swarm):
     if not swarm.images_on_every_node:
         pytest.skip("not applicable here: the inventory does not require images on every node")
     images = cluster.service_images(hosts[swarm.managers[0]])

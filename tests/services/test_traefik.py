@@ -8,8 +8,8 @@ from picacheck.probes import cluster, web
 
 @pytest.fixture
 def traefik(inventory):
-    if inventory.traefik is None:
-        pytest.skip("not applicable here: the inventory has no Traefik")
+    if inventory.traefik is None or inventory.swarm is None:
+        pytest.skip("not applicable here: the inventory has no Traefik on a Swarm")
     return inventory.traefik
 
 
@@ -27,7 +27,7 @@ def test_traefik_is_global_with_one_task_per_node(hosts, inventory, traefik):
 
 
 @pytest.mark.claim("S1")
-def test_services_are_routed_by_docker_labels(hosts, inventory, service):
+def test_services_are_routed_by_docker_labels(hosts, inventory, traefik, service):
     labels = cluster.service_labels(hosts[inventory.swarm.managers[0]], service.name)
     assert labels is not None, f"no Swarm service named {service.name}"
     rules = [value for key, value in labels.items() if key == "traefik.frontend.rule" or key.endswith(".rule")]
