@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--inventory", help="inventory YAML (default: the embedded lab's)")
     verify.add_argument("--layer", action="append", choices=["hosts", "cluster", "services", "backup", "load"])
     verify.add_argument("--reports", default=None, help="where run folders go (default: reports/ of the clone)")
+    verify.add_argument("--chaos", action="store_true",
+                        help="also run the chaos experiments (chaos/) after the layers: they break the target on purpose")
     verify.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     verify.set_defaults(handler=_verify)
 
@@ -74,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
 def _verify(args: argparse.Namespace) -> int:
     from picacheck import run
 
-    return run.verify(inventory_path=args.inventory, layers=args.layer, reports_root=args.reports, extra=args.pytest_args)
+    return run.verify(inventory_path=args.inventory, layers=args.layer, reports_root=args.reports,
+                      extra=args.pytest_args, with_chaos=args.chaos)
 
 
 def _chaos(args: argparse.Namespace) -> int:
