@@ -51,14 +51,14 @@ def _hypervisor_facts() -> dict | None:
 
 
 def _service_facts() -> dict | None:
-    """Traefik, DNS, the applications and their databases, when that part of the lab is up."""
+    """Traefik, DNS, the applications and their databases, once that part of the lab was brought up."""
     try:
-        from picacheck.lab import services
+        from picacheck.lab.services import lab_service_facts, plan
     except ImportError:
         return None
-    if not hasattr(services, "inventory_section") or not services.is_up():
+    if not plan.STATE_FILE.exists():  # written at the end of the services' up
         return None
-    return services.inventory_section()
+    return lab_service_facts()["inventory"]
 
 
 def lab_inventory() -> dict:
@@ -102,11 +102,10 @@ def lab_inventory() -> dict:
         inventory["registry"].update(hypervisor_facts.get("registry", {}))
     service_facts = _service_facts()
     if service_facts:
-        for key in ("traefik", "dns", "services", "databases"):
+        for key in ("traefik", "dns", "tls", "services", "databases"):
             inventory[key] = service_facts[key]
-        inventory["tls"] = service_facts["tls"]
         inventory["registry"]["expected_images"] = sorted(
-            set(inventory["registry"]["expected_images"]) | set(service_facts.get("registry_images", [])))
+            set(inventory["registry"]["expected_images"]) | set(service_facts.get("registry_expected_images", [])))
     return inventory
 
 

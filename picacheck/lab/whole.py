@@ -54,8 +54,8 @@ def status() -> bool:
         print(f"{name:8} uml pid {machine['pid'] or '-':>7}  ssh {'ok' if machine['ssh'] else 'NO'}")
         ok &= machine["running"] and machine["ssh"]
     services = _services()
-    if services and hasattr(services, "status"):
-        ok &= bool(services.status())
+    if services:
+        ok &= bool(services.status()["ok"])
     return ok
 
 
