@@ -257,6 +257,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
+def pytest_html_report_title(report) -> None:
+    inventory = _current_config[0].stash.get(_inventory_key, None) if _current_config else None
+    where = f"{inventory.environment.name} ({inventory.environment.kind.value})" if inventory else "no inventory"
+    report.title = f"picacheck: {where}"
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_html_results_summary(prefix: list, summary: list, postfix: list, session: pytest.Session) -> None:
     inventory = session.config.stash.get(_inventory_key, None)
     rows = session.config.stash[_outcomes_key].matrix(all_claims(), inventory.not_applicable if inventory else {})

@@ -57,7 +57,7 @@ class Outcomes:
             nodeids = by_claim.get(claim.id, [])
             verdicts = [_test_verdict(self._verdicts[n]) for n in nodeids if self._verdicts.get(n)]
             verdict = combine(verdicts)
-            notes = [note for n in nodeids for note in self._notes.get(n, [])]
+            notes = list(dict.fromkeys(note for n in nodeids for note in self._notes.get(n, [])))
             if verdict == Verdict.not_checked and claim.id in not_applicable:
                 verdict = Verdict.not_applicable
                 notes.append(not_applicable[claim.id])
