@@ -166,6 +166,44 @@ def hosts(inventory: Inventory):
     pool.close()
 
 
+def documented(value, what: str):
+    """An inventory section a check needs; where the environment has none, the claim is
+    not applicable here (skipped with that reason, counted as such in the claims matrix)."""
+    if value is None:
+        pytest.skip(f"{NOT_APPLICABLE}: the inventory documents no {what}")
+    return value
+
+
+@pytest.fixture
+def corosync(inventory):
+    return documented(inventory.corosync, "corosync cluster")
+
+
+@pytest.fixture
+def swarm(inventory):
+    return documented(inventory.swarm, "Docker Swarm")
+
+
+@pytest.fixture
+def traefik(inventory, swarm):
+    return documented(inventory.traefik, "Traefik")
+
+
+@pytest.fixture
+def registry(inventory):
+    return documented(inventory.registry, "registry")
+
+
+@pytest.fixture
+def monitoring(inventory):
+    return documented(inventory.monitoring, "monitoring host")
+
+
+@pytest.fixture
+def vzdump(inventory):
+    return documented(inventory.backups.vzdump, "vzdump policy")
+
+
 @pytest.fixture
 def evidence_note(request: pytest.FixtureRequest):
     """Attach a measured figure or a finding to this check's entry in the claims matrix."""

@@ -9,13 +9,6 @@ from picacheck.facts.crontab import parse_crontab
 from picacheck.probes import backups, system
 
 
-@pytest.fixture
-def vzdump(inventory):
-    if inventory.backups.vzdump is None:
-        pytest.skip("not applicable here: the inventory has no vzdump policy")
-    return inventory.backups.vzdump
-
-
 @pytest.mark.claim("B6")
 def test_each_vm_has_a_backup_from_the_last_night(hosts, inventory, vzdump, evidence_note):
     for hypervisor in vzdump.hosts:

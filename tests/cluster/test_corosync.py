@@ -5,13 +5,6 @@ import pytest
 from picacheck.probes import cluster
 
 
-@pytest.fixture
-def corosync(inventory):
-    if inventory.corosync is None:
-        pytest.skip("not applicable here: the inventory has no corosync cluster")
-    return inventory.corosync
-
-
 @pytest.mark.claim("C1")
 def test_corosync_conf_is_the_documented_two_node_cluster(hosts, corosync, hypervisor):
     conf = cluster.corosync_conf(hosts[hypervisor], corosync.conf_path)

@@ -6,13 +6,6 @@ import pytest
 from picacheck.probes import cluster
 
 
-@pytest.fixture
-def swarm(inventory):
-    if inventory.swarm is None:
-        pytest.skip("not applicable here: the inventory has no Swarm")
-    return inventory.swarm
-
-
 @pytest.mark.claim("C10")
 def test_nodes_are_ready_active_managers_with_one_leader(hosts, swarm, swarm_node):
     members = {m.hostname: m for m in cluster.swarm_members(hosts[swarm_node])}

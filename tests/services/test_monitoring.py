@@ -6,13 +6,6 @@ import pytest
 from picacheck.probes import system
 
 
-@pytest.fixture
-def monitoring(inventory):
-    if inventory.monitoring is None:
-        pytest.skip("not applicable here: the inventory has no monitoring host")
-    return inventory.monitoring
-
-
 @pytest.mark.claim("S11")
 def test_shippers_run_metricbeat_through_autossh(hosts, monitoring):
     for shipper in monitoring.shippers:

@@ -11,13 +11,6 @@ import pytest
 from picacheck.probes import system, web
 
 
-@pytest.fixture
-def registry(inventory):
-    if inventory.registry is None:
-        pytest.skip("not applicable here: the inventory has no registry")
-    return inventory.registry
-
-
 def _password(registry) -> str:
     if registry.password_file:
         return Path(registry.password_file).read_text().strip()

@@ -6,13 +6,6 @@ import pytest
 from picacheck.probes import cluster, web
 
 
-@pytest.fixture
-def traefik(inventory):
-    if inventory.traefik is None or inventory.swarm is None:
-        pytest.skip("not applicable here: the inventory has no Traefik on a Swarm")
-    return inventory.traefik
-
-
 @pytest.mark.claim("S1")
 def test_traefik_is_global_with_one_task_per_node(hosts, inventory, traefik):
     service = cluster.swarm_service(hosts[inventory.swarm.managers[0]], traefik.service)
