@@ -22,6 +22,7 @@ import dns.message
 import dns.query
 import dns.rdatatype
 import requests
+from cryptography import x509
 
 from picacheck.errors import UserError
 from picacheck.lab import keys
@@ -30,8 +31,8 @@ from picacheck.lab.remote import Node
 from picacheck.lab.services import build, plan
 from picacheck.progress import say, step
 
-PEBBLE_CERT = plan.SERVICES_DIR / "pebble.crt"  # pebble's HTTPS certificate, from the lab CA
-PEBBLE_KEY = plan.SERVICES_DIR / "pebble.key"
+PEBBLE_CERT = plan.SERVICES_DIR / "pebble" / "cert.pem"  # pebble's HTTPS certificate, from the lab CA
+PEBBLE_KEY = plan.SERVICES_DIR / "pebble" / "key.pem"  # (keys.issue makes its directory 0700)
 
 
 # --- DNS -----------------------------------------------------------------------------------
@@ -122,6 +123,13 @@ def pebble_config() -> str:
 
 
 def ensure_pebble_keypair() -> bool:
+    """pebble's HTTPS key pair, from the current lab CA (made again when the CA changed)."""
+    if PEBBLE_CERT.exists():
+        try:
+            leaf = x509.load_pem_x509_certificates(PEBBLE_CERT.read_bytes())[0]
+            leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(keys.CA_CERT.read_bytes()))
+        except Exception:  # noqa: BLE001 - unreadable or from another CA: make it again
+            PEBBLE_CERT.unlink()
     return keys.issue(PEBBLE_CERT, PEBBLE_KEY, plan.ACME_HOSTNAME, [plan.ACME_HOSTNAME], [plan.ADMIN_ADDRESS])
 
 

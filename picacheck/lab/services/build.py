@@ -176,8 +176,12 @@ def download(name: str) -> Path:
         return DOWNLOADS[name][0]()
 
 
-def prefetch(names: set[str]) -> list:
-    """Start the host downloads in the background (they overlap the builds on admin)."""
+def prefetch(names: set[str] | None = None) -> list:
+    """Start host downloads in the background (they overlap the builds on admin, or, when
+    called first thing in a whole-lab `up`, the building of the nodes). Returns futures."""
+    names = set(DOWNLOADS) if names is None else names
+    if "etherpad" in names and engine.missing_tools({"npm": "npm", "node": "nodejs"}):
+        names = names - {"etherpad"}  # apt-get must not run beside the lab's own; up() installs it
     pool = ThreadPoolExecutor(max_workers=max(1, len(names)), thread_name_prefix="download")
     futures = [pool.submit(download, name) for name in sorted(names)]
     pool.shutdown(wait=False)

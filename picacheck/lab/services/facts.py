@@ -45,7 +45,7 @@ def lab_service_facts() -> dict:
         ],
         "services": [
             {"name": app.name, "kind": app.kind, "domain": app.domain, "database": app.database,
-             "health_path": app.health_path, "requires_login": app.requires_login}
+             "health_path": app.deep_path, "requires_login": app.requires_login}
             for app in apps
         ],
         "registry_expected_images": [*T.LAB_IMAGES, *plan.IMAGES],
@@ -90,7 +90,9 @@ def lab_service_facts() -> dict:
                 "swarm_service": app.name if app is not plan.DASHBOARD else plan.TRAEFIK_SERVICE,
                 "kind": app.kind, "domain": app.domain, "port": app.port, "image": f"{T.REGISTRY}/{app.image}",
                 "replicas": app.replicas if app is not plan.DASHBOARD else "global",
-                "health_path": app.health_path, "deep_path": app.deep_path,
+                # health_path (the inventory's) reads the app's database or its files on
+                # /DATA; light_path only shows that the app process answers.
+                "health_path": app.deep_path, "light_path": app.health_path,
                 "database": app.database, "data_dir": app.data_dir, "stands_for": app.stands_for,
             }
             for app in apps

@@ -9,6 +9,9 @@
     down()    removes the services, their secrets, their data on /DATA, the DNS and CA
               containers and this part's files (images stay as a build cache unless
               images=True; the host download cache stays unless purge=True).
+    remove_files()
+              only this part's files on the host (for the lab's own `down`, which removes
+              the nodes, their volumes and /DATA with them).
 
 Traefik and the ACME CA: both Traefik tasks (one per node) share /DATA/WEB/traefik/certs
 /acme.json, as in the report. The CA's http-01 validation reaches a name's round-robin
@@ -42,6 +45,7 @@ RETRY_ACME_AFTER = 90  # seconds without every certificate before Traefik asks a
 @contextlib.contextmanager
 def _locked():
     plan.SERVICES_DIR.mkdir(parents=True, exist_ok=True)
+    plan.SERVICES_DIR.chmod(0o755)  # the ACME roots file is for every user of the suite
     handle = open(LOCK_FILE, "w")
     try:
         try:
@@ -352,6 +356,23 @@ def down(images: bool = False, purge: bool = False) -> bool:
                 plan.DOWNLOADS_DIR.parent.rmdir()  # the cache directory, when nothing else is in it
     shutil.rmtree(plan.SERVICES_DIR, ignore_errors=True)
     say("lab services down: " + ("removed" if changed else "nothing was there"))
+    return changed
+
+
+def remove_files(purge: bool = False) -> bool:
+    """This part's files on the host: state, ACME roots, pebble's key pair, build contexts,
+    its secret files (and the download cache with purge=True). For the lab's `down`."""
+    changed = build.remove_contexts()
+    for name in plan.SECRETS:
+        path = plan.secret_file(name)
+        if path.exists():
+            path.unlink()
+            changed = True
+    if purge:
+        changed |= build.remove_downloads()
+    if plan.SERVICES_DIR.exists():
+        shutil.rmtree(plan.SERVICES_DIR, ignore_errors=True)
+        changed = True
     return changed
 
 

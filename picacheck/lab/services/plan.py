@@ -30,7 +30,7 @@ DOWNLOADS_DIR = T.CACHE_DIR / "services"  # wheels, npm trees (kept by `down` un
 ACME_ROOTS_FILE = SERVICES_DIR / "acme-roots.pem"  # pebble's roots: the suite's trust anchor
 STATE_FILE = SERVICES_DIR / "state.json"
 
-ADMIN = T.REGISTRY_HOST  # the lab's admin VM runs DNS and the ACME CA
+ADMIN = T.DNS_HOST  # the lab's admin VM runs the DNS (topology.INNER_DNS) and the ACME CA
 ADMIN_ADDRESS = T.HOSTS[ADMIN].address
 ADMIN_DIR = "/DOCKER/services"  # on admin: configuration of the DNS and the CA
 
@@ -40,7 +40,7 @@ RECIPE_LABEL = f"{T.LABEL}.recipe"
 
 # --- DNS ---------------------------------------------------------------------------------
 
-DNS_ADDRESS = ADMIN_ADDRESS
+DNS_ADDRESS = T.INNER_DNS  # admin's address: what the inner engines give their containers
 DNS_PORT = 53
 DNS_CONTAINER = "picalab-dns"
 ROUND_ROBIN = tuple(T.HOSTS[name].address for name in T.SWARM_NODES)  # every service name → both nodes
