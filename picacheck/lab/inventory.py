@@ -19,6 +19,9 @@ from picacheck.lab import topology as T
 NOT_APPLICABLE = {
     "H7": "the lab's hypervisors are user-mode-linux machines: the kernel is started directly, there is no GRUB",
     "H8": "no GRUB in the lab (user-mode-linux boots its kernel directly), so no GRUB command line",
+    "S8": "Kanboard is not in the lab (no offline package); the lab's applications are open",
+    "S10": "the lab's admin VM sits on the lab network, not behind alice's vmbr1: alice has the DNAT (H12) "
+           "but the registry is reached directly",
     "S11": "the lab has no monitoring VM (metricbeat/Elasticsearch/Kibana are not installable offline)",
 }
 
@@ -56,9 +59,18 @@ def _service_facts() -> dict | None:
         from picacheck.lab.services import lab_service_facts, plan
     except ImportError:
         return None
-    if not plan.STATE_FILE.exists():  # written at the end of the services' up
+    if not plan.ACME_ROOTS_FILE.exists():  # the ACME CA's roots: fetched once the services run
         return None
     return lab_service_facts()["inventory"]
+
+
+def _backup_facts() -> dict | None:
+    """The dump jobs' policies, once the backups part of the lab was brought up."""
+    try:
+        from picacheck.lab import backups
+    except ImportError:
+        return None
+    return backups.inventory_section() if backups.is_up() else None
 
 
 def lab_inventory() -> dict:
@@ -106,6 +118,16 @@ def lab_inventory() -> dict:
             inventory[key] = service_facts[key]
         inventory["registry"]["expected_images"] = sorted(
             set(inventory["registry"]["expected_images"]) | set(service_facts.get("registry_expected_images", [])))
+    backups: dict = {}
+    if hypervisor_facts:
+        backups.update(hypervisor_facts.get("backups", {}))  # vzdump (B6) and the rsync mirror (B7)
+    backup_facts = _backup_facts()
+    if backup_facts and service_facts:  # the dump policies name the services' databases
+        backups["dumps"] = backup_facts["dumps"]
+        inventory["registry"]["expected_images"] = sorted(
+            set(inventory["registry"]["expected_images"]) | set(backup_facts.get("registry_images", [])))
+    if backups:
+        inventory["backups"] = backups
     return inventory
 
 
