@@ -4,6 +4,7 @@
     picacheck plan --inventory FILE                        what would be checked (no connection)
     picacheck inventory check FILE                         validate an inventory
     picacheck chaos NAME [--dry-run]                        one chaos experiment
+    picacheck load SERVICE [--max-users N] [--workers N]    capacity search under a step load
     picacheck lab up | status | down | reset               the embedded lab
 
 Any problem the user can fix prints one line and exits with status 2.
@@ -67,6 +68,31 @@ def _parser() -> argparse.ArgumentParser:
     chaos.add_argument("--reports", default=None, help="where run folders go (default: reports/ of the clone)")
     chaos.set_defaults(handler=_chaos)
 
+    load = commands.add_parser(
+        "load", help="capacity search of one service: step load until its SLO breaks (locust)",
+        description="Raise the simulated users step by step (locust, headless, bounded) and report the highest "
+                    "user count and throughput that still meet the service's SLO from the inventory. Distributed: "
+                    "--workers N local worker processes; for workers on other machines, start this with "
+                    "--remote-workers M --master-bind ADDRESS [--master-port P], and on each of them run "
+                    "`picacheck load SERVICE --worker --master-host ADDRESS [--master-port P]`.")
+    load.add_argument("service", help="a service name (or domain) of the inventory, e.g. etherpad")
+    load.add_argument("--inventory", help="inventory YAML (default: the embedded lab's)")
+    load.add_argument("--max-users", type=int, help="users of the last step (default: 3 × the SLO's users)")
+    load.add_argument("--step-users", type=int, help="users added at each step (default: max-users / 6)")
+    load.add_argument("--step-seconds", type=float, default=15.0, help="length of a step (default: 15)")
+    load.add_argument("--workers", type=int, default=0, help="local locust worker processes (default: 0, one process)")
+    load.add_argument("--remote-workers", type=int, default=0, help="workers the master also waits for from other machines")
+    load.add_argument("--master-bind", default="127.0.0.1", help="address the master listens on (remote workers)")
+    load.add_argument("--master-port", type=int, help="the master's port (default: free port; 5557 with remote workers)")
+    load.add_argument("--worker", action="store_true", help="run only a worker of a master elsewhere (needs --master-host)")
+    load.add_argument("--master-host", help="with --worker: the master's address")
+    load.add_argument("--p95-ms", type=float, help="override the SLO's p95 objective (ms)")
+    load.add_argument("--max-failure-ratio", type=float, help="override the SLO's failure ratio objective")
+    load.add_argument("--min-rps", type=float, help="override the SLO's minimum throughput")
+    load.add_argument("--no-stop-on-breach", action="store_true", help="run every step even after the SLO broke")
+    load.add_argument("--reports", default=None, help="where run folders go (default: reports/ of the clone)")
+    load.set_defaults(handler=_load)
+
     lab = commands.add_parser("lab", help="the embedded lab")
     lab.add_argument("action", choices=["up", "status", "down", "reset"])
     lab.set_defaults(handler=_lab)
@@ -90,6 +116,21 @@ def _chaos(args: argparse.Namespace) -> int:
             raise UserError(f"--option {option!r}: expected KEY=VALUE")
         options[key] = value
     return run.chaos(args.name, args.inventory, args.dry_run, args.allow_production, options, args.reports)
+
+
+def _load(args: argparse.Namespace) -> int:
+    from picacheck import run
+    from picacheck.load.command import SearchOptions
+
+    if args.worker != bool(args.master_host):
+        raise UserError("--worker and --master-host go together (this machine as a worker of that master)")
+    options = SearchOptions(
+        max_users=args.max_users, step_users=args.step_users, step_seconds=args.step_seconds, workers=args.workers,
+        remote_workers=args.remote_workers, master_bind=args.master_bind, master_port=args.master_port,
+        p95_ms=args.p95_ms, max_failure_ratio=args.max_failure_ratio, min_rps=args.min_rps,
+        stop_on_breach=not args.no_stop_on_breach)
+    return run.load(args.service, args.inventory, options, args.reports, master_host=args.master_host,
+                    master_port=args.master_port)
 
 
 def _plan(args: argparse.Namespace) -> int:

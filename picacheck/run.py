@@ -215,3 +215,23 @@ def chaos(name: str, inventory_path: str | None, dry_run: bool, allow_production
     print(f"journal: {journal_path}")
     broken = any(v.verdict.value == "broken" for v in journal.verdicts)
     return 0 if journal.outcome == "completed" and not broken else 1
+
+
+# --- load ------------------------------------------------------------------------------
+
+
+def load(service: str, inventory_path: str | None, options, reports_root: str | None = None,
+         master_host: str | None = None, master_port: int | None = None) -> int:
+    """`picacheck load SERVICE`: the capacity search in a run folder (or, with master_host,
+    this machine as a remote worker of that master)."""
+    from picacheck.load import command
+
+    inventory_path = inventory_path or default_inventory_path()
+    refuse_production(load_inventory(inventory_path))
+    root = Path(reports_root) if reports_root else REPO / "reports"
+    if master_host:
+        root.mkdir(parents=True, exist_ok=True)
+        return command.worker(service, inventory_path, master_host, master_port, root)
+    run_dir = new_run_dir(root)
+    say(f"load: capacity search of {service}; report in {run_dir}")
+    return command.capacity_search(service, inventory_path, options, run_dir)
