@@ -92,6 +92,7 @@ def up(timeout: float = 600) -> list[str]:
             admin.close()
         manager = swarm.manager()
         try:
+            note("volume options", swarm.ensure_volume_options(manager))
             note("files on /DATA", swarm.ensure_data_files(manager))
             note("swarm secrets", swarm.ensure_swarm_secrets(manager))
             wanted = swarm.wanted_args()
@@ -171,7 +172,7 @@ def health_targets() -> list[tuple[str, str, str]]:
     return [(app.name, app.domain, path) for app in apps for path in dict.fromkeys((app.health_path, app.deep_path))]
 
 
-def check_health() -> dict[str, dict[str, str]]:
+def check_health(timeout: float = 5) -> dict[str, dict[str, str]]:
     """'<domain><path>' → node → 'ok' or what went wrong, over HTTPS; plus the redirects."""
     results: dict[str, dict[str, str]] = {}
     ca_file = str(plan.ACME_ROOTS_FILE)
@@ -180,7 +181,7 @@ def check_health() -> dict[str, dict[str, str]]:
         for node in T.SWARM_NODES:
             address = T.HOSTS[node].address
             try:
-                answer = probe.request("https", domain, address, path, ca_file=ca_file)
+                answer = probe.request("https", domain, address, path, ca_file=ca_file, timeout=timeout)
                 row[node] = "ok" if answer.status == 200 else f"HTTP {answer.status}"
             except (OSError, ValueError) as error:
                 row[node] = f"{type(error).__name__}: {error}"[:120]
@@ -188,7 +189,7 @@ def check_health() -> dict[str, dict[str, str]]:
         row = results.setdefault(f"http://{domain}/", {})
         for node in T.SWARM_NODES:
             try:
-                answer = probe.request("http", domain, T.HOSTS[node].address, "/")
+                answer = probe.request("http", domain, T.HOSTS[node].address, "/", timeout=timeout)
                 location = answer.headers.get("location", "")
                 row[node] = "ok" if answer.status in (301, 308) and location == f"https://{domain}/" else \
                     f"HTTP {answer.status} → {location or 'no Location'}"
@@ -290,7 +291,8 @@ def status(out=None) -> dict:
             row = {}
             for node in T.SWARM_NODES:
                 try:
-                    cert = probe.peer_certificate(domain, T.HOSTS[node].address, str(plan.ACME_ROOTS_FILE))
+                    cert = probe.peer_certificate(domain, T.HOSTS[node].address, str(plan.ACME_ROOTS_FILE),
+                                                  timeout=5)
                     row[node] = f"ok, {cert.issuer}, {cert.days_left():.0f} days"
                 except (OSError, ValueError) as error:
                     row[node] = f"FAILED {type(error).__name__}: {error}"[:100]

@@ -149,6 +149,40 @@ def traefik_toml() -> str:
 """
 
 
+# GlusterFS's own profile for databases on a volume (/var/lib/glusterd/groups/db-workload),
+# without its thread counts: the client-side caches off, so that a file's size and content
+# are what the last write made them. With the default caches (write-behind, stat-prefetch)
+# PostgreSQL on /DATA failed with "unexpected data beyond EOF in block … of relation …".
+DB_WORKLOAD_OPTIONS = {
+    "performance.write-behind": "off",
+    "performance.stat-prefetch": "off",
+    "performance.quick-read": "off",
+    "performance.read-ahead": "off",
+    "performance.io-cache": "off",
+    "performance.readdir-ahead": "off",
+    "performance.strict-o-direct": "on",
+    "performance.read-after-open": "yes",
+}
+
+
+def ensure_volume_options(node: Node) -> bool:
+    """The db-workload options on the volume that holds the databases (/DATA)."""
+    text = node.out(f"gluster --mode=script volume get {T.GLUSTER_VOLUME} all", what="gluster volume get", timeout=60)
+    current = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            current[parts[0]] = parts[1]
+    changed = False
+    for option, value in DB_WORKLOAD_OPTIONS.items():
+        if current.get(option) != value:
+            node.run(f"gluster --mode=script volume set {T.GLUSTER_VOLUME} {option} {value}",
+                     what=f"gluster volume set {option} {value}", timeout=60)
+            say(f"gluster volume set {T.GLUSTER_VOLUME} {option} {value} (databases on {T.GLUSTER_MOUNT})")
+            changed = True
+    return changed
+
+
 def ensure_data_files(node: Node) -> bool:
     directories = [db.data_dir for db in plan.DATABASES.values()]
     directories += [app.data_dir for app in plan.APPS.values() if app.data_dir]
