@@ -165,6 +165,18 @@ class TestServices:
         answer = dns.query.udp(dns.message.make_query("deb.debian.org", dns.rdatatype.A), plan.DNS_ADDRESS, timeout=3)
         assert answer.rcode() == dns.rcode.REFUSED and not answer.answer
 
+    def test_the_acme_ca_sees_the_names_on_the_issuer_node(self):
+        # Asked from admin's address (where pebble runs), the zone is the CA's view.
+        out = _ssh(plan.ADMIN, f"docker exec {plan.DNS_CONTAINER} dig +short @{plan.DNS_ADDRESS} "
+                               f"{plan.APPS['etherpad'].domain}")
+        assert out.split() == [T.HOSTS[plan.ACME_ISSUER].address], out
+
+    def test_the_data_volume_has_the_database_options(self):
+        text = _ssh(T.SWARM_LEADER, f"gluster --mode=script volume get {T.GLUSTER_VOLUME} all")
+        current = dict(line.split()[:2] for line in text.splitlines() if len(line.split()) >= 2)
+        for option, value in swarm.DB_WORKLOAD_OPTIONS.items():
+            assert current.get(option) == value, (option, current.get(option))
+
     @pytest.mark.parametrize("node", T.SWARM_NODES)
     def test_plain_http_is_a_permanent_redirect_to_the_same_url(self, node):
         for app in [*plan.APPS.values(), plan.DASHBOARD]:

@@ -29,6 +29,7 @@ import json
 import shutil
 import sys
 import time
+import traceback
 
 from picacheck.errors import UserError
 from picacheck.lab import engine
@@ -68,51 +69,80 @@ def _require_lab() -> None:
 # --- up ------------------------------------------------------------------------------------
 
 
+class _Steps:
+    """Which steps changed something, and which one runs (named in a failure)."""
+
+    def __init__(self) -> None:
+        self.changed: list[str] = []
+        self.current = "starting"
+
+    def run(self, name: str, function, *args, **kwargs):
+        self.current = name
+        result = function(*args, **kwargs)
+        if result:
+            self.changed.append(name)
+        return result
+
+
+@contextlib.contextmanager
+def _one_line_errors(steps: _Steps):
+    """Anything unexpected becomes one UserError naming the step (traceback in the logs)."""
+    try:
+        yield
+    except (UserError, KeyboardInterrupt):
+        raise
+    except Exception as error:  # noqa: BLE001 - the CLI prints one line, not a traceback
+        log = T.LOG_DIR / "services-last-error.log"
+        with contextlib.suppress(OSError):
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(f"step: {steps.current}\n{traceback.format_exc()}")
+        explanation = getattr(error, "explanation", None) or str(error) or type(error).__name__
+        raise UserError(f"lab services: step '{steps.current}' failed: {explanation}",
+                        hint=f"traceback in {log}") from None
+
+
 def up(timeout: float = 600) -> list[str]:
     """Bring the services up. Returns the names of the steps that changed something."""
     _require_lab()
     started = time.monotonic()
-    changed: list[str] = []
-
-    def note(name: str, did: bool) -> None:
-        if did:
-            changed.append(name)
-
-    with _locked():
-        note("secrets", swarm.ensure_secret_files())
-        note("images", build.build_all())
+    steps = _Steps()
+    with _locked(), _one_line_errors(steps):
+        steps.run("secrets", swarm.ensure_secret_files)
+        steps.run("images", build.build_all)
         with step("Images: both Swarm nodes hold every service image"):
-            note("pulls", build.pull_all())
+            steps.run("pulls", build.pull_all)
         admin = Node(plan.ADMIN)
         try:
-            note("dns", admin_part.ensure_dns(admin))
-            note("acme", admin_part.ensure_acme(admin))
-            note("acme roots", admin_part.record_roots())
+            steps.run("dns", admin_part.ensure_dns, admin)
+            steps.run("acme", admin_part.ensure_acme, admin)
+            steps.run("acme roots", admin_part.record_roots)
         finally:
             admin.close()
         manager = swarm.manager()
         try:
-            note("volume options", swarm.ensure_volume_options(manager))
-            note("files on /DATA", swarm.ensure_data_files(manager))
-            note("swarm secrets", swarm.ensure_swarm_secrets(manager))
+            steps.run("volume options", swarm.ensure_volume_options, manager)
+            steps.run("files on /DATA", swarm.ensure_data_files, manager)
+            steps.run("swarm secrets", swarm.ensure_swarm_secrets, manager)
             wanted = swarm.wanted_args()
             backends = [name for name in wanted if name != plan.TRAEFIK_SERVICE]
             for name in backends:
-                note(f"service {name}", swarm.ensure_service(manager, name, wanted[name]))
+                steps.run(f"service {name}", swarm.ensure_service, manager, name, wanted[name])
             with step("Waiting for the databases and applications to run"):
-                swarm.wait_running(manager, backends, timeout=timeout)
-            note("certificates", ensure_certificates(manager, timeout=timeout))
-            note(f"service {plan.TRAEFIK_SERVICE}",
-                 swarm.ensure_service(manager, plan.TRAEFIK_SERVICE, wanted[plan.TRAEFIK_SERVICE]))
+                steps.run("databases and applications running", swarm.wait_running, manager, backends,
+                          timeout=timeout)
+            steps.run("certificates", ensure_certificates, manager, timeout=timeout)
+            steps.run(f"service {plan.TRAEFIK_SERVICE}", swarm.ensure_service, manager, plan.TRAEFIK_SERVICE,
+                      wanted[plan.TRAEFIK_SERVICE])
             with step("Waiting for Traefik on every node"):
-                swarm.wait_running(manager, [plan.TRAEFIK_SERVICE], timeout=timeout)
-            swarm.prune_swarm_secrets(manager)
+                steps.run("traefik running", swarm.wait_running, manager, [plan.TRAEFIK_SERVICE], timeout=timeout)
+            steps.run("stale swarm secrets", swarm.prune_swarm_secrets, manager)
         finally:
             manager.close()
         with step("Waiting until every application answers through every node"):
-            wait_healthy(timeout=timeout)
-        _write_state()
+            steps.run("health", lambda: wait_healthy(timeout=timeout) and False)
+        steps.run("state", _write_state)
     took = time.monotonic() - started
+    changed = steps.changed
     say(f"lab services up in {took:.0f}s; " + (f"changed: {', '.join(changed)}" if changed else "nothing to change"))
     return changed
 
@@ -212,15 +242,17 @@ def wait_healthy(timeout: float = 600) -> dict:
         time.sleep(3)
 
 
-def _write_state() -> None:
+def _write_state() -> bool:
     data = {
         "images": {name: build.ref(image) for name, image in plan.IMAGES.items()},
         "acme_roots_file": str(plan.ACME_ROOTS_FILE),
         "dns": plan.DNS_ADDRESS,
     }
     text = json.dumps(data, indent=2) + "\n"
-    if not plan.STATE_FILE.exists() or plan.STATE_FILE.read_text() != text:
-        plan.STATE_FILE.write_text(text)
+    if plan.STATE_FILE.exists() and plan.STATE_FILE.read_text() == text:
+        return False
+    plan.STATE_FILE.write_text(text)
+    return True
 
 
 # --- status --------------------------------------------------------------------------------
