@@ -388,10 +388,6 @@ def pull_all(nodes: tuple[str, ...] = T.SWARM_NODES) -> bool:
     return any(results)
 
 
-def admin_has(image: plan.Image, admin: Node) -> bool:
-    return _local_recipe(admin, ref(image)) == recipe(image)
-
-
 def remove_contexts() -> bool:
     if CONTEXTS_DIR.exists():
         shutil.rmtree(CONTEXTS_DIR)

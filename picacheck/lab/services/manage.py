@@ -14,11 +14,13 @@
               the nodes, their volumes and /DATA with them).
 
 Traefik and the ACME CA: both Traefik tasks (one per node) share /DATA/WEB/traefik/certs
-/acme.json, as in the report. The CA's http-01 validation reaches a name's round-robin
-addresses in order, and a challenge is only known to the Traefik that asked for it: so the
-certificates are first obtained with Traefik on one node only (the other node's port 80 is
-closed, the CA falls back to the node that asked), then Traefik goes global and both tasks
-serve the certificates from the shared acme.json.
+/acme.json, as in the report. An http-01 challenge is known only to the Traefik that
+ordered the certificate, and pebble validates (three times) at the first address it
+resolves. So pebble, which asks the lab DNS from admin's address, gets a view of the zone
+where the service names lead to plan.ACME_ISSUER (pica01); the certificates are obtained
+with Traefik on that node only; then Traefik goes global and both tasks serve them from
+the shared acme.json. Certificates already there and chained to a recorded pebble root are
+kept (pebble makes a new root at each start; plan.ACME_ROOTS_FILE keeps every root seen).
 """
 
 from __future__ import annotations
