@@ -53,8 +53,10 @@ def request(
     headers: dict[str, str] | None = None,
     body: bytes | None = None,
     timeout: float | None = None,
+    via: str | None = None,
 ) -> Response:
-    """One request to `address` for `domain`, without following redirects."""
+    """One request to `address` (`via`: the node's name, for messages) for `domain`, without
+    following redirects. A failed connection raises an AssertionError naming the node."""
     headers = {"Host": domain if port in (None, 80, 443) else f"{domain}:{port}", **(headers or {})}
     limits = urllib3.Timeout(connect=timeout, read=timeout) if timeout else TIMEOUT
     if url_scheme == "https":
@@ -64,9 +66,18 @@ def request(
         )
     else:
         pool = urllib3.HTTPConnectionPool(address, port=port or 80, timeout=limits, retries=False)
-    with pool:
-        response = pool.request(method, path, headers=headers, body=body, redirect=False)
-        return Response(response.status, {k.lower(): v for k, v in response.headers.items()}, response.data)
+    try:
+        with pool:
+            response = pool.request(method, path, headers=headers, body=body, redirect=False)
+            return Response(response.status, {k.lower(): v for k, v in response.headers.items()}, response.data)
+    except urllib3.exceptions.HTTPError as error:
+        # Name the node and the URL: "connection refused" alone does not say which node broke.
+        raise AssertionError(f"{url_scheme}://{domain}{path} via {via or address}: {_reason(error)}") from None
+
+
+def _reason(error: Exception) -> str:
+    reason = getattr(error, "reason", None) or error
+    return str(reason).split(": ", 1)[-1][:300]
 
 
 @dataclass(frozen=True)
@@ -81,16 +92,20 @@ class Certificate:
         return (self.not_after - now).total_seconds() / 86400
 
 
-def peer_certificate(domain: str, address: str, port: int = 443, ca_file: str | None = None) -> Certificate:
+def peer_certificate(domain: str, address: str, port: int = 443, ca_file: str | None = None,
+                     via: str | None = None) -> Certificate:
     """The certificate `address` presents for `domain`, after full verification.
 
-    Raises ssl.SSLCertVerificationError (with the reason) when it does not chain to the
-    CA or does not match the name.
+    Raises an AssertionError (with the reason) when it does not chain to the CA, does not
+    match the name, or the node does not answer.
     """
     context = ssl.create_default_context(cafile=ca_file)
-    with socket.create_connection((address, port), timeout=10) as raw:
-        with context.wrap_socket(raw, server_hostname=domain) as tls:
-            der = tls.getpeercert(binary_form=True)
+    try:
+        with socket.create_connection((address, port), timeout=10) as raw:
+            with context.wrap_socket(raw, server_hostname=domain) as tls:
+                der = tls.getpeercert(binary_form=True)
+    except (OSError, ssl.SSLError) as error:  # SSLCertVerificationError included: the reason says why
+        raise AssertionError(f"TLS to {domain} via {via or address}:{port}: {error}") from None
     certificate = x509.load_der_x509_certificate(der)
     try:
         names = tuple(certificate.extensions.get_extension_for_oid(

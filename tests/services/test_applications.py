@@ -24,7 +24,8 @@ def pytest_generate_tests(metafunc):
 
 def test_application_answers_its_health_path_through_every_node(inventory, application):
     for node, address in inventory.round_robin_addresses().items():
-        response = web.request("https", application.domain, address, application.health_path, ca_file=inventory.tls.ca_file)
+        response = web.request("https", application.domain, address, application.health_path, ca_file=inventory.tls.ca_file,
+                               via=node)
         if application.requires_login:
             assert response.status in (200, 302, 401, 403), f"{application.domain} via {node}: {response.status}"
         else:

@@ -33,7 +33,7 @@ def test_services_are_routed_by_docker_labels(hosts, inventory, traefik, service
 def test_plain_http_redirects_permanently_to_https(inventory, traefik, service):
     path = service.health_path
     for node, address in inventory.round_robin_addresses().items():
-        response = web.request("http", service.domain, address, path)
+        response = web.request("http", service.domain, address, path, via=node)
         assert response.status in traefik.redirect_status, (
             f"http://{service.domain}{path} via {node} answered {response.status}, not a permanent redirect"
         )
@@ -44,7 +44,7 @@ def test_plain_http_redirects_permanently_to_https(inventory, traefik, service):
 @pytest.mark.claim("S3")
 def test_certificate_is_valid_for_the_domain(inventory, traefik, service, evidence_note):
     for node, address in inventory.round_robin_addresses().items():
-        certificate = web.peer_certificate(service.domain, address, ca_file=inventory.tls.ca_file)
+        certificate = web.peer_certificate(service.domain, address, ca_file=inventory.tls.ca_file, via=node)
         assert service.domain in certificate.names, f"via {node}: the certificate names {certificate.names}"
         if inventory.tls.acme_ca_name:
             assert inventory.tls.acme_ca_name in certificate.issuer, f"via {node}: issued by {certificate.issuer}"
@@ -75,5 +75,5 @@ def test_domain_resolves_to_every_node_and_each_serves_it(inventory, service):
         f"{service.domain} resolves to {resolved}, expected every node {sorted(nodes.values())}"
     )
     for node, address in nodes.items():
-        response = web.request("https", service.domain, address, service.health_path, ca_file=inventory.tls.ca_file)
+        response = web.request("https", service.domain, address, service.health_path, ca_file=inventory.tls.ca_file, via=node)
         assert response.status < 500, f"{service.domain} via {node} answered {response.status}"
