@@ -1,6 +1,7 @@
 """The whole lab, in order: the container VMs (engine, pica01/pica02/admin, GlusterFS,
 Swarm, registry), then the hypervisors (alice and bob under user-mode-linux), then the
-public services (DNS, ACME CA, Traefik, the applications); down in the reverse order.
+public services (DNS, ACME CA, Traefik, the applications), then the backups (the dump
+jobs, the VM archives and their mirror); down in the reverse order.
 Each part is idempotent, so `up` on a lab that is up changes nothing.
 """
 
@@ -22,6 +23,15 @@ def _services():
     return module if hasattr(module, "up") else None
 
 
+def _backups():
+    """The backups part (it needs the services' databases)."""
+    try:
+        module = importlib.import_module("picacheck.lab.backups")
+    except ImportError:
+        return None
+    return module if hasattr(module, "up") else None
+
+
 def up() -> None:
     with step("lab up: container VMs"):
         manage.up()
@@ -32,11 +42,19 @@ def up() -> None:
     if services:
         with step("lab up: public services"):
             services.up()
+        backups = _backups()
+        if backups:
+            with step("lab up: backups"):
+                backups.up()
     path = write_lab_inventory()
     say(f"lab up: inventory written to {path}")
 
 
 def down() -> None:
+    backups = _backups()
+    if backups:
+        with step("lab down: backups"):
+            backups.down()
     services = _services()
     if services:
         with step("lab down: public services"):

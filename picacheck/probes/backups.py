@@ -1,4 +1,9 @@
-"""Backup probes: the dumps in a directory, their ages (by the host's clock), their tails."""
+"""Backup probes: the dumps in a directory, their ages (by the host's clock), their tails.
+
+A dump job writes its file for a few seconds: `settled_backups` lists a directory once no
+file in it has changed for a moment, so that a dump being written is not mistaken for a
+truncated one (nor counted twice against MAX_BACKUPS while the rotation catches up).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from dataclasses import dataclass
 from picacheck.facts import ParseError
 from picacheck.facts.dumps import dump_is_complete, parse_dump_name, parse_vzdump_name, VzdumpArchive
 from picacheck.probes.remote import RemoteHost
+from picacheck.wait import NotYet, eventually
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,29 @@ def list_backups(host: RemoteHost, directory: str) -> BackupDirectory:
     return BackupDirectory(directory, float(lines[0]), tuple(files))
 
 
+def settled_backups(host: RemoteHost, directory: str, quiet_seconds: float = 5.0,
+                    timeout: float = 90.0) -> BackupDirectory:
+    """The directory's listing once no file in it changed during the last `quiet_seconds`
+    (after `timeout`, the listing as it is)."""
+    last: list[BackupDirectory] = []
+
+    def settled() -> BackupDirectory:
+        listing = list_backups(host, directory)
+        last[:] = [listing]
+        busy = [f.name for f in listing.files if listing.host_now - f.mtime < quiet_seconds]
+        assert not busy, f"being written: {', '.join(busy)}"
+        return listing
+
+    try:
+        return eventually(settled, timeout=timeout, interval=quiet_seconds / 2, what=f"{directory} settled")
+    except NotYet:
+        return last[0]
+
+
 def dump_complete(host: RemoteHost, directory: str, name: str, engine: str) -> bool:
-    tail = host.check_output(f"tail -c 4096 {shlex.quote(directory + '/' + name)}")
+    # Only the comment lines of the tail come back: a dump holds data (and password hashes:
+    # mysqldump --all-databases dumps mysql.global_priv) that must not reach the evidence.
+    tail = host.check_output(f"tail -c 4096 {shlex.quote(directory + '/' + name)} | grep -a '^-- ' || true")
     return dump_is_complete(engine, tail)
 
 

@@ -45,7 +45,8 @@ def test_newest_dump_is_younger_than_the_period(hosts, fresh_policy, evidence_no
 
 @pytest.mark.claim("B3")
 def test_rotation_keeps_at_most_max_backups_and_drops_the_oldest(hosts, dump_policy, evidence_note):
-    listing = backups.list_backups(hosts[dump_policy.host], dump_policy.directory)
+    # Settled: a dump being written is one file more until the rotation that follows it.
+    listing = backups.settled_backups(hosts[dump_policy.host], dump_policy.directory)
     dumps = listing.dumps
     evidence_note(f"{dump_policy.database}: {len(dumps)} dumps (MAX_BACKUPS {dump_policy.max_backups}), "
                   f"{dumps[0].name if dumps else '-'} … {dumps[-1].name if dumps else '-'}")
@@ -64,7 +65,8 @@ def test_rotation_keeps_at_most_max_backups_and_drops_the_oldest(hosts, dump_pol
 def test_no_empty_or_truncated_dump(hosts, inventory, dump_policy):
     host = hosts[dump_policy.host]
     engine = inventory.database(dump_policy.database).engine
-    listing = backups.list_backups(host, dump_policy.directory)
+    # Settled: a dump being written has no end-of-dump line yet, without being truncated.
+    listing = backups.settled_backups(host, dump_policy.directory)
     empty = [f.name for f in listing.files if f.size == 0]
     assert not empty, f"empty files in {dump_policy.directory}: {empty}"
     truncated = [f.name for f in listing.dumps if not backups.dump_complete(host, dump_policy.directory, f.name, engine)]

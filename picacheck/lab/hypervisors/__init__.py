@@ -28,7 +28,7 @@ from contextlib import contextmanager
 
 from picacheck.errors import UserError
 from picacheck.lab import topology as T
-from picacheck.lab.hypervisors import hostdeps, hostnet, remote, rootfs, seed, uml
+from picacheck.lab.hypervisors import hostdeps, hostnet, remote, rootfs, seed, uml, vzdump
 from picacheck.lab.hypervisors.documented import inventory_section
 from picacheck.lab.hypervisors.plan import (CACHE_DIR, HV_DIR, LAB_VALUES, MACHINES, RUN_HV_DIR, SHARED_DIR,
                                             Machine, lab_values)
@@ -173,6 +173,7 @@ def up() -> dict:
         timings = {name: {"boot_s": None, "ready_s": None} for name in MACHINES}
         if not started:
             say("hypervisors: alice and bob already running")
+            _install_vzdump()
             return timings
         for name, t0 in started.items():
             with step(f"hypervisors: {name} boots (SSH, provisioning)"):
@@ -182,7 +183,17 @@ def up() -> dict:
         for name, t0 in started.items():
             timings[name]["ready_s"] = round(timings[name]["boot_s"] + waited, 1)
         say("hypervisors: " + ", ".join(f"{n} boot {t['boot_s']}s" for n, t in timings.items() if t["boot_s"]))
+        _install_vzdump()
         return timings
+
+
+def _install_vzdump() -> None:
+    """The nightly VM backup job (vzdump's stand-in and its cron file) on both machines.
+    Running it needs the VMs: the lab's backups part does that (picacheck.lab.backups)."""
+    with step("hypervisors: vzdump job (/etc/cron.d/vzdump, 0 3 * * *)"):
+        changed = vzdump.install()
+    if changed:
+        say(f"hypervisors: vzdump job installed on {', '.join(changed)}")
 
 
 def down(keep_cache: bool = False) -> dict:

@@ -68,7 +68,7 @@ def _host(name: str) -> dict:
 
 
 def inventory_section() -> dict:
-    """{"hosts": {alice, bob}, "corosync": …, "backups": {"rsync": …}} for the lab inventory."""
+    """{"hosts": {alice, bob}, "corosync": …, "backups": {"vzdump": …, "rsync": …}} for the lab inventory."""
     c = plan.LAB_VALUES["corosync"]
     rsync = []
     for host, spec in plan.LAB_VALUES["backup"]["rsync"]["pulls"].items():
@@ -76,6 +76,9 @@ def inventory_section() -> dict:
                       "source_address": T.HYPERVISOR_PRIVATE[spec["from"]],
                       "path": "/SAVE/dump", "schedule": f"0 {spec['hour']} * * *",
                       "cron_file": plan.LAB_VALUES["backup"]["rsync"]["cron_file"]})
+    v = plan.LAB_VALUES["backup"]["vzdump"]
+    vzdump = {"hosts": list(plan.MACHINES), "directory": v["dump_dir"], "schedule": v["schedule"],
+              "cron_file": v["cron_file"], "max_age_hours": v["max_age_hours"]}
     return {
         "hosts": {name: _host(name) for name in plan.MACHINES},
         "corosync": {
@@ -88,5 +91,5 @@ def inventory_section() -> dict:
             "unit_restart": c["unit"]["Restart"],
             "unit_restart_sec": c["unit"]["RestartSec"],
         },
-        "backups": {"rsync": rsync},
+        "backups": {"vzdump": vzdump, "rsync": rsync},
     }

@@ -30,7 +30,7 @@ DEBIAN_MIRROR = os.environ.get("PICACHECK_LAB_MIRROR", "http://deb.debian.org/de
 # Packages of the hypervisors' root filesystem (debootstrap minbase + these, no recommends).
 GUEST_PACKAGES = (
     "systemd-sysv", "udev", "dbus", "kmod",
-    "openssh-server", "mdadm", "lvm2", "corosync", "rsync", "cron",
+    "openssh-server", "mdadm", "lvm2", "corosync", "rsync", "cron", "zstd",
     "iproute2", "iptables", "bridge-utils", "iputils-ping",
     "python3", "procps", "e2fsprogs", "fdisk",
 )
@@ -211,7 +211,10 @@ LAB_VALUES: dict = {
         "rsync": {"pulls": {"alice": {"from": "bob", "hour": 5, "address": T.HYPERVISOR_PRIVATE["bob"]},
                             "bob": {"from": "alice", "hour": 6, "address": T.HYPERVISOR_PRIVATE["alice"]}},
                   "path": "/SAVE/dump/", "cron_file": "/etc/cron.d/picasoft-save"},
-        "vzdump": None,  # no Proxmox in the lab: B6 not applicable
+        # No Proxmox in the lab: /usr/local/sbin/vzdump stands in for it (see vzdump.py).
+        "vzdump": {"schedule": "0 3 * * *", "dump_dir": "/SAVE/dump", "cron_file": "/etc/cron.d/vzdump",
+                   "script": "/usr/local/sbin/vzdump", "conf": "/etc/picalab/vzdump.conf", "max_age_hours": 26.0,
+                   "archive": "vzdump-qemu-<VMID>-<YYYY_MM_DD-HH_MM_SS>.vma.zst (tar of the VM's data, zstd)"},
     },
     "networks": {
         "public_bridge": PUBLIC_BRIDGE,
