@@ -122,6 +122,16 @@ def aggregated(rows: list[Row], users: int | None = None, duration_s: float | No
                     total.max_ms, users=users, duration_s=duration_s)
 
 
+def steady_rps(samples: list[Sample], from_ts: float, until_ts: float, min_window_s: float = 3) -> float | None:
+    """Throughput between two moments of a run (Unix times): from when every user has set
+    itself up (logged in, made its pad) to the end of the run's duration (after which users
+    only stop). None when the history holds less than `min_window_s` of it."""
+    inside = [s for s in samples if from_ts <= s.timestamp <= until_ts]
+    if len(inside) < 2 or inside[-1].timestamp - inside[0].timestamp < min_window_s:
+        return None
+    return (inside[-1].total_requests - inside[0].total_requests) / (inside[-1].timestamp - inside[0].timestamp)
+
+
 @dataclass(frozen=True)
 class RunFiles:
     """Where one locust run's outputs are."""
@@ -152,6 +162,10 @@ class RunFiles:
     @property
     def html(self) -> Path:
         return self.directory / f"{self.prefix}.html"
+
+    @property
+    def ready(self) -> Path:
+        return self.directory / f"{self.prefix}_ready.json"
 
     @property
     def log(self) -> Path:

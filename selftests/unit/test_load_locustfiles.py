@@ -98,6 +98,7 @@ class FakeState:
         self.hosts: set[str] = set()
         self.snis: set[str] = set()
         self.seen_apikey_in_url = False
+        self.failing_creates = 0  # createPad answers 500 this many times
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -152,6 +153,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"code": 4, "message": "no or wrong API Key", "data": None})
         pad = form.get("padID", "")
         with state.lock:
+            if method == "createPad" and state.failing_creates > 0:
+                state.failing_creates -= 1
+                return self._send(500, "Internal Server Error", "text/plain")
             if method == "createPad":
                 state.pads[pad] = form.get("text", "")
             elif method == "appendText":
@@ -248,7 +252,7 @@ def target(fake, kind: str, domain: str, ca_file: str | None = None, secrets_: d
                   addresses=("127.0.0.1",), ca_file=ca_file or fake["ca"], secret_files=secrets_ or {})
 
 
-SLO = Slo(p95_ms=2000, max_failure_ratio=0.0, min_rps=4, users=3, duration_s=4)
+SLO = Slo(p95_ms=2000, max_failure_ratio=0.0, min_rps=2.5, users=3, duration_s=5)
 
 
 def _all_output(directory: Path) -> str:
@@ -270,6 +274,14 @@ def test_etherpad_scenario_creates_appends_and_reads_back_without_leaking_the_ke
     assert (tmp_path / "etherpad" / "locust.html").stat().st_size > 10_000
 
 
+def test_an_etherpad_user_whose_pad_failed_tries_again_instead_of_failing_every_task(fake, tmp_path):
+    fake["state"].failing_creates = 1
+    run = runner.run_slo(target(fake, "etherpad", "pad.picasoft.test", secrets_={"--apikey-file": str(fake["dir"] / "apikey")}),
+                         SLO.model_copy(update={"max_failure_ratio": 0.1}), tmp_path / "etherpad")
+    assert run.measured.failures == 1 and run.verdict.ok, run.evidence()
+    assert fake["state"].pads == {}
+
+
 def test_chat_scenario_registers_logs_in_posts_and_reads(fake, tmp_path):
     fake["state"].logins_left = 2  # the third login is refused as Synapse's per-address limit would
     run = runner.run_slo(target(fake, "chat", "team.picasoft.test",
@@ -281,7 +293,11 @@ def test_chat_scenario_registers_logs_in_posts_and_reads(fake, tmp_path):
     assert rows["/_matrix/client/v3/rooms/[room]/messages"].requests > 0
     assert rows["/login [rate-limited per address]"].requests == 1 and rows["/_matrix/client/v3/login"].requests == 2
     assert len(fake["state"].rooms) == 1, "all users share the run's room"
+    assert len(fake["state"].accounts) == 3 and not any("register" in name for name in rows), \
+        "accounts are made as set-up, outside the measured load"
     assert SHARED_SECRET not in _all_output(tmp_path / "chat")
+    ready = json.loads((tmp_path / "chat" / "locust_ready.json").read_text())
+    assert ready["users"] == 3, "the throughput is measured from when every user is set up"
 
 
 def test_wiki_scenario_reads_pages(fake, tmp_path):
@@ -296,6 +312,22 @@ def test_another_ca_fails_every_request(fake, tmp_path):
     assert run.measured.requests > 0 and run.measured.failures == run.measured.requests
     assert any("CERTIFICATE_VERIFY_FAILED" in f.error for f in run.failures), run.failures
     assert not run.verdict.ok and "failure ratio 100.00%" in run.verdict.message()
+
+
+def test_a_name_the_certificate_does_not_carry_fails_every_request(fake, tmp_path):
+    run = runner.run_slo(target(fake, "wiki", "kanban.picasoft.test"), SLO, tmp_path / "wiki")
+    assert run.measured.requests > 0 and run.measured.failures == run.measured.requests
+    assert any("Hostname mismatch" in f.error or "doesn't match" in f.error for f in run.failures), run.failures
+    assert fake["state"].hosts == set(), "no request got through"
+
+
+def test_a_refused_registration_is_a_counted_failure(fake, tmp_path):
+    (fake["dir"] / "wrong").write_text("not the shared secret")
+    run = runner.run_slo(target(fake, "chat", "team.picasoft.test",
+                                secrets_={"--registration-secret-file": str(fake["dir"] / "wrong")}),
+                         SLO, tmp_path / "chat")
+    assert not run.verdict.ok and run.measured.failures == 3
+    assert any(f.name == "[setup] /_synapse/admin/v1/register" and "HTTP 403" in f.error for f in run.failures)
 
 
 def test_a_missing_secret_stops_the_run_with_a_clear_message(fake, tmp_path):

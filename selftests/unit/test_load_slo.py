@@ -118,6 +118,19 @@ def test_history_keeps_only_the_aggregated_rows_and_tolerates_na():
     assert samples[1].users == 4 and samples[2].failures_per_s == 1.0
 
 
+def test_throughput_is_taken_once_every_user_is_set_up_until_the_end_of_the_run():
+    def sample(t, total):
+        return results.Sample(1000 + t, 4, 0.0, 0.0, None, None, None, total, 0)
+
+    # users set themselves up for 3 s, then make 10 requests a second; the run lasts 10 s,
+    # then users stop (no more requests)
+    samples = [sample(t, 0 if t < 3 else (t - 3) * 10) for t in range(0, 10)] + [sample(10, 70), sample(11, 70)]
+    assert results.steady_rps(samples, 1003, 1010) == 10
+    assert results.steady_rps(samples, 1000, 1010) == 7, "with the set-up in the window"
+    assert results.steady_rps(samples, 1008, 1010) is None, "less than 3 s of history"
+    assert results.steady_rps([], 1003, 1010) is None
+
+
 def test_failures_csv_and_missing_files(tmp_path):
     assert results.parse_failures(FAILURES)[0].occurrences == 2
     files = RunFiles(tmp_path)

@@ -1,7 +1,7 @@
 """The team chat under load, through the Matrix client API (the lab's Synapse stands in for
 Mattermost): each user gets an account through Synapse's shared-secret admin registration,
-logs in with /login, joins the run's room (the first user creates it), then posts messages
-and reads the channel back.
+logs in with /login, joins the run's room (the first user creates it; set-up, not measured
+either), then posts messages and reads the channel back.
 
     locust -f picacheck/load/locustfiles/chat.py --host https://team.picasoft.test \\
         --ca-file /var/lib/picacheck-lab/services/acme-roots.pem \\
@@ -14,7 +14,8 @@ and reads the channel back.
     --server-name NAME                PICACHECK_CHAT_SERVER_NAME
                                       the homeserver's name (default: the host's name)
 
-Synapse limits logins per client address (rc_login.address: a burst of 5, then one per
+The account is made as set-up (not counted in the statistics, unless it fails): it stands
+for an administrator's work, not a user's. Synapse limits logins per client address (rc_login.address: a burst of 5, then one per
 ~5 minutes by default), and a load generator is one address. A /login answered 429 is
 recorded under its own name ("/login [rate-limited per address]", not a failure: real users
 come from many addresses) and the user goes on with the session its registration opened.
@@ -30,6 +31,7 @@ import json
 import secrets
 from urllib.parse import quote
 
+import gevent
 from locust import events, task
 
 from picacheck.load.locustfiles.common import MissingSecret, PicacheckUser, http_error, option, read_secret
@@ -79,19 +81,22 @@ class ChatUser(PicacheckUser):
     # --- set-up ----------------------------------------------------------------------------
 
     def register(self, shared_secret: str) -> str | None:
-        with self.client.get(ADMIN_REGISTER, name=f"{ADMIN_REGISTER} (nonce)", catch_response=True) as response:
-            nonce = _json(response).get("nonce")
-            if response.status_code != 200 or not nonce:
-                response.failure(f"no registration nonce (HTTP {response.status_code})")
-                return None
+        """The account, made as an administrator would (set-up: not in the statistics
+        unless it fails; Synapse hashes the password, which takes it about a second)."""
+        status, answer = self.setup_request("GET", ADMIN_REGISTER)
+        nonce = answer.get("nonce")
+        if status != 200 or not nonce:
+            self.setup_failed("GET", f"{ADMIN_REGISTER} (nonce)", f"no registration nonce (HTTP {status}: "
+                                                                  f"{_answer_error(answer)})")
+            return None
         body = {"nonce": nonce, "username": self.username, "password": self.password, "admin": False,
                 "mac": registration_mac(shared_secret, nonce, self.username, self.password)}
-        with self.client.post(ADMIN_REGISTER, json=body, name=ADMIN_REGISTER, catch_response=True) as response:
-            token = _json(response).get("access_token")
-            if response.status_code != 200 or not token:
-                response.failure(f"registration refused (HTTP {response.status_code}: {_error(response)})")
-                return None
-            return token
+        status, answer = self.setup_request("POST", ADMIN_REGISTER, body)
+        token = answer.get("access_token")
+        if status != 200 or not token:
+            self.setup_failed("POST", ADMIN_REGISTER, f"registration refused (HTTP {status}: {_answer_error(answer)})")
+            return None
+        return token
 
     def login(self) -> str | None:
         body = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": self.username},
@@ -108,29 +113,29 @@ class ChatUser(PicacheckUser):
             return token
 
     def join_room(self) -> str | None:
+        """The run's room (set-up, not measured): join it by its alias, or create it when it
+        does not exist yet. Users start together, so another one may be creating it: its
+        alias can exist before the room accepts joins (403 for a moment); retry a while."""
         alias = quote(f"#{ROOM_ALIAS}-{self.run_id}:{self.server_name}", safe="")
-        for attempt in range(3):
-            with self.client.post(f"{CLIENT}/join/{alias}", json={}, headers=self.auth,
-                                  name=f"{CLIENT}/join/[room]", catch_response=True) as response:
-                room = _json(response).get("room_id")
-                if response.status_code == 200 and room:
-                    return room
-                if response.status_code != 404:
-                    response.failure(f"join refused (HTTP {response.status_code}: {_error(response)})")
-                    return None
-                response.success()  # no such room yet: this user creates it
-            body = {"room_alias_name": f"{ROOM_ALIAS}-{self.run_id}", "preset": "public_chat",
-                    "name": f"picacheck load {self.run_id}"}
-            with self.client.post(f"{CLIENT}/createRoom", json=body, headers=self.auth, name=f"{CLIENT}/createRoom",
-                                  catch_response=True) as response:
-                room = _json(response).get("room_id")
-                if response.status_code == 200 and room:
-                    return room
-                if _json(response).get("errcode") == "M_ROOM_IN_USE":
-                    response.success()  # another user created it meanwhile: join it
-                    continue
-                response.failure(f"room creation refused (HTTP {response.status_code}: {_error(response)})")
-                return None
+        answer: dict = {}
+        status = 0
+        for _attempt in range(30):
+            status, answer = self.setup_request("POST", f"{CLIENT}/join/{alias}", {}, self.auth)
+            if status == 200 and answer.get("room_id"):
+                return answer["room_id"]
+            if status == 404:
+                body = {"room_alias_name": f"{ROOM_ALIAS}-{self.run_id}", "preset": "public_chat",
+                        "name": f"picacheck load {self.run_id}"}
+                status, answer = self.setup_request("POST", f"{CLIENT}/createRoom", body, self.auth)
+                if status == 200 and answer.get("room_id"):
+                    return answer["room_id"]
+                if status != 409 and answer.get("errcode") != "M_ROOM_IN_USE":
+                    break  # (409 or M_ROOM_IN_USE: another user made it meanwhile; join it)
+            elif status not in (403, 429):
+                break
+            gevent.sleep(0.5)
+        self.setup_failed("POST", f"{CLIENT}/join/[room]", f"cannot join the run's room (HTTP {status}: "
+                                                             f"{_answer_error(answer)})")
         return None
 
     @property
@@ -171,6 +176,10 @@ def _json(response) -> dict:
     except (ValueError, TypeError):
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def _answer_error(answer: dict) -> str:
+    return f"{answer.get('errcode', '')} {answer.get('error', '')}".strip()
 
 
 def _error(response) -> str:

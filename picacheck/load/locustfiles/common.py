@@ -18,6 +18,7 @@ Options (each also from an environment variable, for plain `locust -f`):
     --think-time MIN,MAX   PICACHECK_THINK_TIME       seconds between tasks when --task-rate is 0
     --run-id ID            PICACHECK_RUN_ID           names the pads, accounts, rooms of this run
     --paths P1,P2          PICACHECK_PATHS            the pages the wiki and static scenarios read
+    --ready-file FILE      PICACHECK_READY_FILE       noted when every user has set up and run a task
 
 Scenario options (--apikey-file, --registration-secret-file) are documented in
 their locustfiles. Secrets are read from files, never passed as values, and never appear in
@@ -27,6 +28,7 @@ request names (so not in locust's CSV or HTML either).
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import os
 import secrets
@@ -63,6 +65,8 @@ def _add_options(parser) -> None:
         help="picacheck: MIN,MAX seconds between a user's tasks when --task-rate is 0 (default: per scenario)")
     add("--paths", env_var="PICACHECK_PATHS", default="", include_in_web_ui=False,
         help="picacheck wiki/static: comma-separated paths to request")
+    add("--ready-file", env_var="PICACHECK_READY_FILE", default="", include_in_web_ui=False,
+        help="picacheck: where to note (JSON) when every user has finished its set-up and run a task")
     add("--run-id", env_var="PICACHECK_RUN_ID", default=_DEFAULT_RUN_ID, include_in_web_ui=False,
         help="picacheck: names this run's pads, accounts and rooms")
 
@@ -192,6 +196,8 @@ class PicacheckUser(FastHttpUser):
     max_retries = 0
     default_think_time: tuple[float, float] = (0.5, 2.0)
     _numbers = itertools.count()
+    _ready_users = 0  # users of this process that have run their first task
+    _ready_noted = False
 
     def __init__(self, environment) -> None:
         self.number = next(PicacheckUser._numbers)
@@ -209,9 +215,12 @@ class PicacheckUser(FastHttpUser):
         self._task_rate = float(option(environment, "task_rate", 0.0) or 0.0)
         self._think = _think_time(option(environment, "think_time", ""), self.default_think_time)
         self._last_start: float | None = None
+        self._ready = False
 
     def wait_time(self) -> float:
         """Constant throughput (--task-rate) or a random think time."""
+        if not self._ready:
+            self._note_ready()
         if self._task_rate > 0:
             interval = 1.0 / self._task_rate
             now = time.monotonic()
@@ -222,6 +231,46 @@ class PicacheckUser(FastHttpUser):
             return max(0.0, self._last_start - now)
         low, high = self._think
         return low + secrets.SystemRandom().random() * (high - low)
+
+    def _note_ready(self) -> None:
+        """This user has set itself up and run a task; when all have, say so in --ready-file
+        (an SLO run measures its throughput from then on)."""
+        self._ready = True
+        PicacheckUser._ready_users += 1
+        path = option(self.environment, "ready_file", "")
+        target = getattr(self.environment.runner, "target_user_count", 0) if self.environment.runner else 0
+        if path and target and PicacheckUser._ready_users >= target and not PicacheckUser._ready_noted:
+            PicacheckUser._ready_noted = True
+            with open(path, "w", encoding="utf-8") as handle:
+                json.dump({"all_ready_at": time.time(), "users": PicacheckUser._ready_users}, handle)
+
+    def setup_request(self, method: str, path: str, body: dict | None = None,
+                      headers: dict | None = None) -> tuple[int, dict]:
+        """A request that prepares the run rather than acting as a user (an account made
+        through an admin API): same pinned, verified connection, but left out of locust's
+        statistics, so the SLO figures are those of the users' own actions. Use
+        `setup_failed` to record it when it fails (failures do count)."""
+        headers = {**({"Content-Type": "application/json", "Accept": "application/json"} if body is not None else {}),
+                   **(headers or {})}
+        payload = json.dumps(body) if body is not None else None
+        self._setup_started = time.perf_counter()
+        try:
+            response = self.client.client.urlopen(self.host + path, method=method, headers=headers, payload=payload)
+        except Exception as error:  # noqa: BLE001 - a bad status carries its response; anything else is status 0
+            response = getattr(error, "response", None)
+            if response is None:
+                return 0, {"error": f"{type(error).__name__}: {error}"}
+        try:
+            answer = json.loads(response.content or b"{}")
+        except ValueError:
+            answer = {}
+        return response.status_code, answer if isinstance(answer, dict) else {}
+
+    def setup_failed(self, method: str, name: str, message: str) -> None:
+        elapsed = (time.perf_counter() - getattr(self, "_setup_started", time.perf_counter())) * 1000
+        self.environment.events.request.fire(request_type=method, name=f"[setup] {name}", response_time=elapsed,
+                                             response_length=0, response=None, context={},
+                                             exception=RuntimeError(message))
 
     def stop_run(self, message: str) -> None:
         """A problem of the run's set-up (a missing secret): say it once and stop the run."""

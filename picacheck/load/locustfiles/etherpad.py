@@ -11,7 +11,8 @@ when it stops.
     --apikey-file FILE   PICACHECK_ETHERPAD_APIKEY_FILE   Etherpad's APIKEY.txt (sent in POST
                                                           bodies, never in a URL or a name)
 
-Every task is one request. Plus the common options (see common.py).
+Every task is one request (a user whose pad could not be made tries to make it at its next
+task instead). Plus the common options (see common.py).
 """
 
 from __future__ import annotations
@@ -45,10 +46,21 @@ class EtherpadUser(PicacheckUser):
         self.pad = f"picacheck-load-{self.label}"
         self.last_line = f"picacheck load pad {self.pad}"
         self.appended = 0
-        self.api("createPad", padID=self.pad, text=self.last_line + "\n")
+        self.created = False
+        self.create_the_pad()
+
+    def create_the_pad(self) -> bool:
+        """A user whose pad could not be made tries again at its next task (one failure per
+        try, rather than a failure of every later task on a pad that does not exist)."""
+        # "already exists": an earlier try was applied although its answer was lost.
+        self.created = self.api("createPad", padID=self.pad, text=self.last_line + "\n",
+                                tolerate="already exist") is not None
+        return self.created
 
     @task(2)
     def append_a_line(self) -> None:
+        if not self.created and not self.create_the_pad():
+            return
         self.appended += 1
         line = f"line {self.appended} {secrets.token_hex(4)}"
         if self.api("appendText", padID=self.pad, text=line + "\n") is not None:
@@ -56,13 +68,15 @@ class EtherpadUser(PicacheckUser):
 
     @task(3)
     def read_the_pad_back(self) -> None:
+        if not self.created and not self.create_the_pad():
+            return
         self.api("getText", padID=self.pad, expect=self.last_line)
 
     def on_stop(self) -> None:
-        if getattr(self, "apikey", None):
+        if getattr(self, "created", False):
             self.api("deletePad", padID=self.pad)
 
-    def api(self, method: str, expect: str | None = None, **params: str) -> dict | None:
+    def api(self, method: str, expect: str | None = None, tolerate: str | None = None, **params: str) -> dict | None:
         """One API call (POST, key in the body); a non-zero `code` or a missing expected
         text is a failure. Returns `data` on success."""
         body = urlencode({"apikey": self.apikey, **params})
@@ -76,7 +90,7 @@ class EtherpadUser(PicacheckUser):
             except ValueError:
                 response.failure("answer is not JSON")
                 return None
-            if answer.get("code") != 0:
+            if answer.get("code") != 0 and not (tolerate and tolerate in str(answer.get("message"))):
                 response.failure(f"Etherpad API code {answer.get('code')}: {answer.get('message')}")
                 return None
             data = answer.get("data") or {}
