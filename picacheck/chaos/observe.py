@@ -35,6 +35,21 @@ def http_through(inventory: Inventory, domain: str, path: str, node: str) -> Pro
     return probe
 
 
+def application_answers(inventory: Inventory, service, node: str) -> Probe:
+    """The application's health path through `node`, judged as the suite judges it: 200
+    (or a login answer where the inventory says it requires one). A 404 from Traefik (no
+    backend) or a 5xx is not an answer."""
+    address = inventory.round_robin_addresses()[node]
+    accepted = (200, 302, 401, 403) if service.requires_login else (200,)
+
+    def probe() -> tuple[bool, str]:
+        response = web.request("https", service.domain, address, service.health_path, ca_file=inventory.tls.ca_file,
+                               timeout=3)
+        return response.status in accepted, f"HTTP {response.status}"
+
+    return probe
+
+
 def swarm_command(hosts: HostPool, node: str) -> Probe:
     """`docker service ls` through the node's Docker API: do Swarm commands work there?"""
 

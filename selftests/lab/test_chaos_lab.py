@@ -1,0 +1,220 @@
+"""The chaos experiments on the lab, run as a user runs them (`picacheck chaos NAME --option …`
+in a subprocess, reports in a temporary folder).
+
+For each experiment: the journal completed, every phase (the rollback included) went
+through, each claim it tests got a verdict with evidence and the figures are there. The
+verdicts themselves are whatever the lab shows: a claim the lab refutes is reported broken,
+with its evidence, and that is not a failure here. After each rollback the verification
+suite is as green as before the experiments: every check that passed before passes again
+(the suite's layers but load, which measures capacity rather than state).
+
+One more run is interrupted with SIGINT in the middle of its fault (lose-database while the
+restore runs): its rollback must run (outcome "interrupted", rollback and steady state
+after ok), leave no moved-aside data behind, and the lab passes the suite again.
+
+Fault windows are shortened through the experiments' options to keep the whole file within
+about 30 minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from picacheck.inventory import load_inventory
+
+pytestmark = pytest.mark.lab
+
+REPO = Path(__file__).resolve().parents[2]
+LAYERS = ("hosts", "cluster", "services", "backup")  # not load: it measures capacity, not state
+SUITE_RECOVERY_TIMEOUT = 300  # seconds for the suite to be as green as before after a rollback
+EXPERIMENT_TIMEOUT = 1500  # seconds for one `picacheck chaos` run, all phases included
+
+# (experiment, options, claims it must give a verdict on, figures its journal must hold)
+RUNS = [
+    ("kill-db-container", {"database": "mysql", "duration": "40"}, ["X4"],
+     ["rto_seconds", "canary", "restarted_by_swarm", "tables"]),
+    ("kill-db-container", {"database": "postgresql", "duration": "40"}, ["X4"],
+     ["rto_seconds", "canary", "restarted_by_swarm", "tables"]),
+    ("lose-database", {"database": "mysql", "duration": "150", "dump_wait": "200"}, ["X5"],
+     ["rto_seconds", "rpo_seconds", "restore_ok", "canary", "tables", "dump_used"]),
+    ("lose-database", {"database": "postgresql", "duration": "150", "dump_wait": "200"}, ["X5"],
+     ["rto_seconds", "rpo_seconds", "restore_ok", "canary", "tables", "dump_used"]),
+    ("fail-disk", {}, ["X7"], ["rebuild_seconds", "write_samples"]),
+    ("kill-service-node", {"victim": "pica02", "duration": "60"}, ["X1", "X2", "X3", "C13"],
+     ["unavailable_seconds", "services_to_move"]),
+]
+
+
+def _picacheck() -> list[str]:
+    script = Path(sys.executable).with_name("picacheck")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "picacheck.cli"]
+
+
+# --- the verification suite before and after ----------------------------------------------------
+
+
+class SuiteRun:
+    def __init__(self, report_dir: Path, output: str, exit_status: int):
+        self.output = output
+        self.exit_status = exit_status
+        self.passed: set[str] = set()
+        self.failed: dict[str, str] = {}
+        junit = report_dir / "junit.xml"
+        for case in ET.parse(junit).getroot().iter("testcase"):
+            name = f"{case.get('classname')}::{case.get('name')}"
+            problem = case.find("failure")
+            if problem is None:
+                problem = case.find("error")
+            if problem is not None:
+                self.failed[name] = (problem.get("message") or "")[:300]
+            elif case.find("skipped") is None:
+                self.passed.add(name)
+
+
+def run_suite(lab: Path, reports: Path) -> SuiteRun:
+    """`picacheck verify` on every state layer, as a user runs it."""
+    layers = [arg for layer in LAYERS for arg in ("--layer", layer)]
+    result = subprocess.run([*_picacheck(), "verify", "--inventory", str(lab), *layers, "--reports", str(reports)],
+                            cwd=REPO, capture_output=True, text=True, timeout=900)
+    latest = reports / "latest"
+    return SuiteRun(latest.resolve(), result.stdout[-4000:] + result.stderr[-2000:], result.returncode)
+
+
+@pytest.fixture(scope="module")
+def suite_before(lab, tmp_path_factory) -> SuiteRun:
+    """The suite once before any experiment: what passes here must pass after each rollback."""
+    run = run_suite(lab, tmp_path_factory.mktemp("suite-before"))
+    print(f"suite before the experiments: exit {run.exit_status}, {len(run.passed)} passed, "
+          f"{len(run.failed)} failed: {sorted(run.failed)}")
+    return run
+
+
+def assert_suite_recovered(lab: Path, reports: Path, before: SuiteRun) -> SuiteRun:
+    """Every check that passed before the experiments passes again (the lab may take a while
+    to converge: the suite runs again until it does, within SUITE_RECOVERY_TIMEOUT)."""
+    deadline = time.monotonic() + SUITE_RECOVERY_TIMEOUT
+    attempt = 0
+    while True:
+        attempt += 1
+        run = run_suite(lab, reports / f"suite-after-{attempt}")
+        regressions = {name: run.failed.get(name, "not run") for name in before.passed if name not in run.passed}
+        if not regressions:
+            return run
+        if time.monotonic() > deadline:
+            pytest.fail(f"after the rollback, checks that passed before still fail ({attempt} runs): "
+                        f"{json.dumps(regressions, indent=1)[:4000]}\n{run.output[-2000:]}")
+        time.sleep(15)
+
+
+# --- running an experiment as a user ------------------------------------------------------------
+
+
+def chaos_command(lab: Path, reports: Path, name: str, options: dict) -> list[str]:
+    args = [*_picacheck(), "chaos", name, "--inventory", str(lab), "--reports", str(reports)]
+    for key, value in options.items():
+        args += ["--option", f"{key}={value}"]
+    return args
+
+
+def journal_of(reports: Path, name: str) -> dict:
+    journals = sorted(reports.glob(f"*/chaos/{name}.json"))
+    assert journals, f"no journal of {name} under {reports}"
+    return json.loads(journals[-1].read_text())
+
+
+def assert_journal_complete(journal: dict, claims: list[str], figures: list[str], output: str) -> None:
+    context = f"\njournal error: {journal.get('error')}\n{output[-3000:]}"
+    assert journal["outcome"] == "completed", f"{journal['experiment']}: outcome {journal['outcome']}{context}"
+    failed_phases = [p for p in journal["phases"] if not p.get("ok")]
+    assert not failed_phases, f"phases that failed: {failed_phases}{context}"
+    assert [p["phase"] for p in journal["phases"]] == [
+        "steady state before", "inject fault", "observe", "rollback", "steady state after"]
+    assert journal["timeline"], "no observation in the timeline"
+    verdicts = {v["claim"]: v for v in journal["verdicts"]}
+    for claim in claims:
+        assert claim in verdicts, f"no verdict on {claim}: {journal['verdicts']}"
+        assert verdicts[claim]["verdict"] in ("holds", "broken"), verdicts[claim]
+        assert verdicts[claim]["evidence"].strip(), f"{claim}: a verdict without evidence"
+    missing = [name for name in figures if name not in journal["figures"]]
+    assert not missing, f"figures missing from the journal: {missing}: {journal['figures']}"
+
+
+def leftovers(ssh) -> str:
+    """Moved-aside data directories that an experiment would have left on /DATA."""
+    return ssh("pica01", "ls -d /DATA/*.picacheck-* 2>/dev/null || true").strip()
+
+
+@pytest.mark.parametrize("name, options, claims, figures", [
+    pytest.param(*run, id="-".join([run[0], *[v for k, v in run[1].items() if k in ("database", "victim")]]))
+    for run in RUNS
+])
+def test_experiment_runs_and_the_lab_recovers(lab, ssh, tmp_path, suite_before, name, options, claims, figures):
+    if name == "lose-database" and not load_inventory(str(lab)).backups.dumps:
+        pytest.fail("the lab inventory has no dump policy (backups.dumps): the lab's dump jobs are not up")
+    reports = tmp_path / "reports"
+    started = time.monotonic()
+    result = subprocess.run(chaos_command(lab, reports, name, options), cwd=REPO, capture_output=True, text=True,
+                            timeout=EXPERIMENT_TIMEOUT)
+    took = time.monotonic() - started
+    output = result.stdout + result.stderr
+    # 0: completed, every claim holds; 1: completed with a claim refuted (a finding), or failed.
+    assert result.returncode in (0, 1), f"picacheck chaos {name} exited {result.returncode}:\n{output[-3000:]}"
+    journal = journal_of(reports, name)
+    print(f"{name} {options}: {journal['outcome']} in {took:.0f}s")
+    for verdict in journal["verdicts"]:
+        print(f"  {verdict['claim']}: {verdict['verdict']}: {verdict['evidence']}")
+    print("  figures: " + json.dumps(journal["figures"], default=str)[:3000])
+    assert_journal_complete(journal, claims, figures, output)
+    for verdict in journal["verdicts"]:
+        assert f"{verdict['claim']}: {verdict['verdict']}" in result.stdout, "the verdicts are printed for the user"
+    if name == "lose-database":
+        assert journal["figures"]["left_aside"] is None, journal["figures"]
+        assert not leftovers(ssh), f"moved-aside data left on /DATA: {leftovers(ssh)}"
+    assert_suite_recovered(lab, tmp_path, suite_before)
+
+
+def test_interrupted_in_the_middle_of_its_fault_rolls_back(lab, ssh, tmp_path, suite_before):
+    """SIGINT while lose-database observes its fault (the restore under way): the rollback
+    puts a working database back, the journal says "interrupted", and the suite is green again."""
+    if not load_inventory(str(lab)).backups.dumps:
+        pytest.fail("the lab inventory has no dump policy (backups.dumps): the lab's dump jobs are not up")
+    reports = tmp_path / "reports"
+    log = tmp_path / "chaos.log"
+    options = {"database": "mysql", "duration": "150", "dump_wait": "0"}
+    with open(log, "w") as sink:
+        process = subprocess.Popen(chaos_command(lab, reports, "lose-database", options), cwd=REPO,
+                                   stdout=sink, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.monotonic() + 600
+            while "lose-database: observe" not in log.read_text():
+                assert process.poll() is None, f"the experiment ended before its fault:\n{log.read_text()[-3000:]}"
+                assert time.monotonic() < deadline, f"no observe phase within 600s:\n{log.read_text()[-3000:]}"
+                time.sleep(0.5)
+            time.sleep(8)  # in the middle of the fault: the new server starts, the restore waits for it
+            process.send_signal(signal.SIGINT)
+            status = process.wait(timeout=900)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+    output = log.read_text()
+    assert status == 130, f"exit {status} (130: interrupted):\n{output[-3000:]}"
+    journal = journal_of(reports, "lose-database")
+    phases = {p["phase"]: p for p in journal["phases"]}
+    print(f"interrupted lose-database: phases {[(p['phase'], p.get('ok'), p['seconds']) for p in journal['phases']]}")
+    print("  figures: " + json.dumps(journal["figures"], default=str)[:2000])
+    assert journal["outcome"] == "interrupted", journal.get("error")
+    assert phases["rollback"]["ok"], phases["rollback"]
+    assert phases["steady state after"]["ok"], phases["steady state after"]
+    figures = journal["figures"]
+    assert figures["original_put_back"] or figures["restore_ok"], figures
+    assert figures["left_aside"] is None and not leftovers(ssh), f"moved-aside data left: {leftovers(ssh)}"
+    assert_suite_recovered(lab, tmp_path, suite_before)
