@@ -88,7 +88,7 @@ def run_wrk(domain: str, address: str, path: str, seconds: int, connections: int
         hosts = out_dir / "hosts"
         hosts.write_text(f"127.0.0.1 localhost\n{address} {domain}\n")
         command = ["unshare", "-m", "--propagation", "private", "sh", "-c",
-                   f'mount --bind "$0" /etc/hosts && exec "$@"', str(hosts), *base, f"https://{domain}{path}"]
+                   'mount --bind "$0" /etc/hosts && exec "$@"', str(hosts), *base, f"https://{domain}{path}"]
         sni = domain
     else:
         command = [*base, "-H", f"Host: {domain}", f"https://{address}{path}"]
