@@ -14,6 +14,7 @@ import yaml
 
 from picacheck.inventory.loader import load_inventory
 from picacheck.lab import topology as T
+from picacheck.load.slo import PROPOSED_LAB_SLOS as LAB_SLOS
 
 # Claims that no part of the lab can show, and why (the report counts them as such).
 NOT_APPLICABLE = {
@@ -116,6 +117,9 @@ def lab_inventory() -> dict:
     if service_facts:
         for key in ("traefik", "dns", "tls", "services", "databases"):
             inventory[key] = service_facts[key]
+        for service in inventory["services"]:  # the lab's load objectives (measured on 2 shared cores)
+            if service["name"] in LAB_SLOS:
+                service["slo"] = LAB_SLOS[service["name"]]
         inventory["registry"]["expected_images"] = sorted(
             set(inventory["registry"]["expected_images"]) | set(service_facts.get("registry_expected_images", [])))
     backups: dict = {}
