@@ -117,9 +117,9 @@ def lab():
         pytest.skip("lab test: needs root")
     was_up = hv.is_up()
     timings = hv.up()
+    # The last test of this module takes the hypervisors down on purpose; the lab tests
+    # run it after every other one (selftests/lab/conftest.py), so nothing brings them back.
     yield {"timings": timings, "was_up": was_up}
-    if was_up and not hv.is_up():
-        hv.up()  # leave the hypervisors as we found them (running)
 
 
 @needs_lab
@@ -220,7 +220,8 @@ def test_a_failed_md2_member_on_bob_rebuilds(lab):
     """X7 rehearsal: fail → [2/1] [U_] with (F); remove; a blank disk is added; [UU] again."""
     failed = sh("bob", "mdadm /dev/md2 --fail /dev/ubdd1 >/dev/null 2>&1; cat /proc/mdstat")
     block = mdstat_block(failed, "md2")
-    assert "[2/1] [U_]" in block and "ubdd1[1](F)" in block, block
+    # The slot number depends on the array's history (a replaced member gets a new one).
+    assert "[2/1] [U_]" in block and re.search(r"ubdd1\[\d+\]\(F\)", block), block
     sh("bob", "mdadm /dev/md2 --remove /dev/ubdd1 && mdadm --zero-superblock /dev/ubdd1 && "
               "mdadm /dev/md2 --add /dev/ubdd1")
 
