@@ -5,9 +5,10 @@ taken from.
 - The scratch server is a throwaway container of the live database's own image, on the
   host that holds the dumps, started through that host's Docker API (over the suite's SSH
   connection) with no network at all (`--network none`): nothing but `docker exec` reaches
-  it, and it reaches nothing. It carries the label SCRATCH_LABEL and is removed in a
-  `finally` (also on Ctrl-C); what an interrupted run (a killed process) leaves is removed
-  at the start of the next drill (`remove_scratch_servers`).
+  it, and it reaches nothing. It carries the label SCRATCH_LABEL (and its drill's
+  machine:pid and start time) and is removed in a `finally` (also on Ctrl-C); what an
+  interrupted run (a killed process) leaves is removed at the start of the next drill
+  (`remove_scratch_servers`), which leaves the servers of a drill still running alone.
 - The dump directory is mounted read-only in it; the newest dump is copied into the
   scratch container and restored there with the engine's SQL client (mysql, psql), timed.
 - The live database is only read: `docker exec` in the container of its running Swarm
@@ -34,6 +35,7 @@ import datetime
 import os
 import re
 import shlex
+import socket
 import time
 import uuid
 from collections import Counter
@@ -255,12 +257,48 @@ def _exec(container, argv: list[str], env: dict | None = None, user: str = "") -
     return result.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
 
 
-def remove_scratch_servers(client) -> list[str]:
-    """Remove every scratch server a drill left on this Docker engine. Returns their names."""
+OWNER_LABEL = f"{SCRATCH_LABEL}.owner"  # machine:pid of the drill that made it
+CREATED_LABEL = f"{SCRATCH_LABEL}.created"  # epoch seconds
+STALE_AFTER = 3600.0  # a scratch server of another machine is a leftover after this long
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _leftover(labels: dict) -> bool:
+    """A scratch server whose drill is over: its process is gone (this machine), or it is
+    older than STALE_AFTER (another machine). A running drill's servers are left alone."""
+    machine, _, pid = (labels.get(OWNER_LABEL) or ":").rpartition(":")
+    if machine == socket.gethostname() and pid.isdigit():
+        return not _pid_alive(int(pid))
+    try:
+        return time.time() - float(labels.get(CREATED_LABEL, "0")) > STALE_AFTER
+    except ValueError:
+        return True
+
+
+def remove_scratch_servers(client, everything: bool = False) -> list[str]:
+    """Remove the scratch servers that interrupted drills left on this Docker engine (every
+    one of them with `everything`). Returns their names."""
     removed = []
     for container in client.containers.list(all=True, filters={"label": f"{SCRATCH_LABEL}={SCRATCH_KIND}"}):
-        container.remove(force=True, v=True)
-        removed.append(container.name)
+        if everything or _leftover(container.labels):
+            try:
+                container.remove(force=True, v=True)
+            except docker.errors.APIError:  # gone meanwhile, or another drill removes it
+                continue
+            removed.append(container.name)
     return removed
 
 
@@ -415,7 +453,7 @@ exec mysqld --user=mysql --datadir={WORK}/data --skip-grant-tables --bind-addres
                 f"FROM {self._qualified(table)}")
 
     def rows_sql(self, table: str, columns: list[str]) -> str:
-        return f"SELECT {self._row(columns)} FROM {self._qualified(table)}"
+        return f"SELECT {_quote_literal(table)}, {self._row(columns)} FROM {self._qualified(table)}"
 
 
 class _PostgreSQL(_Engine):
@@ -505,7 +543,7 @@ exec "$BIN/postgres" -D {WORK}/data -c listen_addresses=127.0.0.1 -c port=5432 -
                 f"FROM {_quote_ident(table, 'postgresql')} t")
 
     def rows_sql(self, table: str, columns: list[str]) -> str:
-        return f"SELECT md5(t::text) FROM {_quote_ident(table, 'postgresql')} t"
+        return f"SELECT {_quote_literal(table)}, md5(t::text) FROM {_quote_ident(table, 'postgresql')} t"
 
 
 ENGINES = {"mysql": _MySQL, "postgresql": _PostgreSQL}
@@ -525,7 +563,7 @@ class Scratch:
             image, entrypoint=["/bin/sh", "-c", engine.scratch_script], command=[], user=engine.scratch_user,
             name=f"picacheck-restore-{engine.db.name}-{uuid.uuid4().hex[:8]}", network_mode="none",
             labels={SCRATCH_LABEL: SCRATCH_KIND, f"{SCRATCH_LABEL}.database": engine.db.name,
-                    f"{SCRATCH_LABEL}.dump": dump},
+                    f"{SCRATCH_LABEL}.dump": dump, OWNER_LABEL: _owner(), CREATED_LABEL: f"{time.time():.0f}"},
             volumes={directory: {"bind": BACKUP_MOUNT, "mode": "ro"}}, detach=True)
         self.start_s = self.copy_s = self.restore_s = 0.0
         self.status: int | None = None
@@ -533,7 +571,10 @@ class Scratch:
         self.tolerated = 0
 
     def remove(self) -> None:
-        self.container.remove(force=True, v=True)
+        try:
+            self.container.remove(force=True, v=True)
+        except docker.errors.NotFound:
+            pass
 
     def start(self) -> None:
         started = time.monotonic()
@@ -623,7 +664,11 @@ def restore_drill(hosts: HostPool, inventory: Inventory, policy: DumpPolicy) -> 
     result.dump_started = min(newest.mtime, _named_epoch(host, newest.named_time))
     result.dump_complete = backups.dump_complete(host, policy.directory, newest.name, database.engine)
 
-    live = live_task(hosts, inventory, database)
+    try:  # a database being restarted by Swarm has no running task for a moment
+        live = eventually(lambda: live_task(hosts, inventory, database), timeout=LIVE_TIMEOUT, interval=3,
+                          what=f"a running task of the {database.host} service")
+    except NotYet as error:
+        raise AssertionError(str(error)) from None
     result.live_host = live.host
     with ExitStack() as stack:
         client = stack.enter_context(docker_client(hosts[policy.host], timeout=API_TIMEOUT))
@@ -704,6 +749,15 @@ def _aggregates(engine: _Engine, query: Query, tables: list[str], columns: dict)
     return found
 
 
+def _rows(engine: _Engine, query: Query, tables: list[str], columns: dict) -> dict[str, Counter]:
+    """Each table's rows, as a multiset of row digests (a few tables per query)."""
+    found: dict[str, Counter] = {table: Counter() for table in tables}
+    for chunk in _chunks(tables, TABLES_PER_QUERY):
+        for table, digest in query(" UNION ALL ".join(engine.rows_sql(t, columns.get(t, [])) for t in chunk)):
+            found[table][digest] += 1
+    return found
+
+
 def _compare(engine: _Engine, restored: Query, live: Query, previous: Callable[[], Scratch | None],
              result: DrillResult) -> None:
     live_tables = [row[0] for row in live(engine.tables_sql())]
@@ -727,6 +781,7 @@ def _compare(engine: _Engine, restored: Query, live: Query, previous: Callable[[
             witness_tables = {row[0] for row in server.query(engine.tables_sql())}
         return server
 
+    differing: list[TableCheck] = []
     for table in common:
         (live_rows, live_sum), (dump_rows, dump_sum) = live_agg[table], dump_agg[table]
         check = TableCheck(table, dump_rows, live_rows, live_rows == dump_rows and live_sum == dump_sum)
@@ -736,14 +791,20 @@ def _compare(engine: _Engine, restored: Query, live: Query, previous: Callable[[
         if max(live_rows, dump_rows) > ROW_LIMIT:
             check.note = f"more than {ROW_LIMIT} rows: counts and checksums only"
             continue
-        sql = engine.rows_sql(table, columns.get(table, []))
-        live_set, dump_set = Counter(r[0] for r in live(sql)), Counter(r[0] for r in restored(sql))
-        only_live = live_set - dump_set
-        check.only_live, check.only_in_dump = sum(only_live.values()), sum((dump_set - live_set).values())
-        server = witness() if only_live else None
-        if server is not None and table in witness_tables:
-            older = Counter(r[0] for r in server.query(sql))
-            check.missing_old = sum((only_live & older).values())  # in the previous dump, still live, not restored
+        differing.append(check)
+    names = [check.name for check in differing]
+    live_sets, dump_sets = _rows(engine, live, names, columns), _rows(engine, restored, names, columns)
+    only_live = {name: live_sets[name] - dump_sets[name] for name in names}
+    for check in differing:
+        check.only_live = sum(only_live[check.name].values())
+        check.only_in_dump = sum((dump_sets[check.name] - live_sets[check.name]).values())
+    suspects = [name for name in names if only_live[name]]
+    server = witness() if suspects else None
+    if server is not None:
+        older = _rows(engine, server.query, [n for n in suspects if n in witness_tables], columns)
+        for check in differing:
+            if check.name in older:  # in the previous dump, still live, not restored
+                check.missing_old = sum((only_live[check.name] & older[check.name]).values())
 
     for table in absent:
         server = witness()

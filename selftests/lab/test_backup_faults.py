@@ -38,7 +38,7 @@ BACKUP_CLAIMS = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8"]
 
 def assert_green(run) -> None:
     broken = [claim for claim in BACKUP_CLAIMS if run.verdict(claim) != "holds"]
-    assert not broken, (f"claims not holding: {[(c, run.verdict(c), run.evidence(c)[:600]) for c in broken]}\n"
+    assert not broken, (f"claims not holding: {[(c, run.verdict(c), run.evidence(c)[:2500]) for c in broken]}\n"
                         f"{run.output[-3000:]}")
 
 

@@ -237,8 +237,7 @@ class _FakeServer:
                 if f"'{name}'" in sql:
                     rows.append([name, str(len(digests)), str(sum(int(d, 16) for d in digests))])
             return rows
-        name = next(n for n in self.tables if f'"{n.split(".")[1]}"' in sql)
-        return [[d] for d in self.tables[name]]
+        return [[name, d] for name, digests in self.tables.items() if f"'{name}'" in sql for d in digests]
 
 
 def _compare(live: dict, newest: dict, previous: dict | None):
