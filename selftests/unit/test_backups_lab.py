@@ -68,7 +68,7 @@ def test_the_labs_policy_fits_the_inventory_model():
     for policy in policies:
         assert policy.directory == f"/DATA/BACKUP/{policy.database}"
         assert policy.cron_time == plan.CRON_TIME and policy.max_backups == plan.MAX_BACKUPS
-        assert policy.period_hours * 60 == pytest.approx(2)
+        assert policy.period_hours == pytest.approx(plan.PERIOD_HOURS) and policy.period_hours < 1 / 30
     assert set(section["registry_images"]) == {"mysql-backup", "postgres-backup"}
 
 

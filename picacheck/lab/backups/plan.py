@@ -3,9 +3,9 @@ PostgreSQL dumps into /DATA/BACKUP/{mysql,postgresql}) with the lab's own cadenc
 the hypervisors' nightly vzdump (see picacheck.lab.hypervisors.vzdump). No I/O here.
 
 Cadence: production dumps every 6 hours and keeps 30 (7.5 days). The lab dumps every
-2 minutes and keeps 10 (20 minutes of history), so that a freshly built lab holds several
-dumps within minutes and a stopped job shows within a few minutes; the checks read the
-policy from the lab inventory, never from here.
+minute and keeps 10 (10 minutes of history), so that a freshly built lab holds two dumps
+(the one at start-up, then cron's) within a minute and a stopped job shows within minutes;
+the checks read the policy from the lab inventory, never from here.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ BACKUP_ROOT = f"{T.GLUSTER_MOUNT}/BACKUP"  # the report's /DATA/BACKUP/{mysql,po
 READ_HOST = T.SWARM_LEADER  # where the checks read the dump directories (any node with /DATA)
 
 # The lab's policy (the report's: CRON_TIME every 6 hours, MAX_BACKUPS 30).
-CRON_TIME = "*/2 * * * *"
-PERIOD_HOURS = 2 / 60
+CRON_TIME = "* * * * *"
+PERIOD_HOURS = 1 / 60
 GRACE_MINUTES = 3.0  # the newest dump may be this much older than the period
 MAX_BACKUPS = 10
 # `up` waits until every job has made this many dumps (the one made at start-up, then one
