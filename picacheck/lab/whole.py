@@ -74,6 +74,9 @@ def status() -> bool:
     services = _services()
     if services:
         ok &= bool(services.status()["ok"])
+    backups = _backups()
+    if backups:
+        ok &= bool(backups.status()["ok"])
     return ok
 
 
