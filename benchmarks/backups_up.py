@@ -1,0 +1,76 @@
+"""How long the lab's backups part takes (`picacheck.lab.backups.up`), on a running lab:
+cold (its images gone from the registry, admin and the nodes; no job, no dump, no VM
+archive) and warm (a second `up`, which must change nothing).
+
+    python benchmarks/backups_up.py          # down, remove the images, up (cold), up (warm)
+
+It takes the lab's backups down first: the dumps and VM archives are made again.
+Needs root and a lab whose services run (`picacheck lab up`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def remove_images() -> None:
+    """The jobs' images out of the registry (manifests), admin and both nodes."""
+    from picacheck.lab import keys
+    from picacheck.lab import topology as T
+    from picacheck.lab.backups import plan
+    from picacheck.lab.remote import Node
+    from picacheck.lab.services import build
+
+    user, password = keys.registry_credentials()
+    for job in plan.JOBS.values():
+        for tag in build.registry_tags(job.name):
+            head = requests.head(build.registry_url(f"/v2/{job.name}/manifests/{tag}"), auth=(user, password),
+                                 headers={"Accept": build.MANIFEST_TYPES}, verify=str(keys.CA_CERT), timeout=10)
+            digest = head.headers.get("Docker-Content-Digest")
+            if head.ok and digest:
+                requests.delete(build.registry_url(f"/v2/{job.name}/manifests/{digest}"), auth=(user, password),
+                                verify=str(keys.CA_CERT), timeout=10)
+    for host in (T.REGISTRY_HOST, *T.SWARM_NODES):
+        node = Node(host)
+        try:
+            node.run(f"docker images --filter label={T.LABEL}={plan.LABEL_VALUE} -q | sort -u | "
+                     "xargs -r docker rmi -f", check=False, timeout=120)
+        finally:
+            node.close()
+
+
+def main() -> int:
+    if os.geteuid() != 0:
+        print("benchmarks/backups_up.py: run as root (as the lab)", file=sys.stderr)
+        return 2
+    from picacheck.lab import backups
+
+    results = {}
+    started = time.monotonic()
+    backups.down()
+    remove_images()
+    results["down_s"] = round(time.monotonic() - started, 1)
+    started = time.monotonic()
+    results["cold_changed"] = backups.up()
+    results["cold_up_s"] = round(time.monotonic() - started, 1)
+    results["vm_backups"] = backups.manage.state().get("vm_backups")
+    started = time.monotonic()
+    results["warm_changed"] = backups.up()
+    results["warm_up_s"] = round(time.monotonic() - started, 1)
+    print(f"backups up, cold: {results['cold_up_s']:6.1f} s  ({', '.join(results['cold_changed'])})")
+    print(f"backups up, warm: {results['warm_up_s']:6.1f} s  (changed: {', '.join(results['warm_changed']) or 'nothing'})")
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
