@@ -44,14 +44,18 @@ ASIDE_MARK = ".picacheck-"  # only paths with it are ever removed
 
 
 def build(ctx: observe.ChaosContext, database: str = "mysql", duration: str = "180", dump_wait: str | None = None,
-          restore_timeout: str = "600") -> Experiment:
+          after_dump: str | None = None, restore_timeout: str = "600") -> Experiment:
     db = databases.resolve_database(ctx.inventory, database)
     policy = databases.dump_policy(ctx.inventory, db.name)
     access = databases.DatabaseAccess(ctx, db)
     canary = databases.Canary(access)
     apps = databases.apps_of(ctx.inventory, db.name)
     window = policy.period_hours * 3600 + policy.grace_minutes * 60
-    wait_for_dump = float(dump_wait) if dump_wait is not None else min(window, 900.0)
+    period = policy.period_hours * 3600
+    # The fault lands `after_dump` seconds after a dump: by default in the middle of the dump
+    # cycle, so that the measured loss is a typical one (the worst case is a whole period).
+    fault_after_dump = float(after_dump) if after_dump is not None else min(period / 2, 300.0)
+    wait_for_dump = float(dump_wait) if dump_wait is not None else min(window, 900.0) + fault_after_dump
     restore_limit = int(restore_timeout)
     hosts = ctx.hosts
     state: dict = {"restore": {"stage": "not started"}}
@@ -72,8 +76,8 @@ def build(ctx: observe.ChaosContext, database: str = "mysql", duration: str = "1
         return True, f"newest complete dump {choice.name} ({choice.size} bytes, {time.time() - choice.ended:.0f}s old)"
 
     def canary_in_a_dump() -> tuple[bool, str]:
-        """Before the fault: a dump taken after the canary began, and canary rows newer than it.
-        After the rollback (canary dropped): the server accepts writes."""
+        """Before the fault: a dump taken after the canary began, `after_dump` seconds old, and
+        canary rows newer than it. After the rollback (canary dropped): the server accepts writes."""
         if canary.finished:
             return access.accepts_writes()()
         canary.start()
@@ -84,12 +88,15 @@ def build(ctx: observe.ChaosContext, database: str = "mysql", duration: str = "1
         waited = time.time() - first
         choice, _ = databases.newest_complete_dump(ctx, policy, db.engine)
         newer = [a for a in acked if choice and a.started > choice.ended]
-        if choice and choice.started > first and len(newer) >= ROWS_AFTER_DUMP:
-            detail = f"dump {choice.name} holds canary rows; {len(newer)} rows are newer than it"
+        age = time.time() - choice.ended if choice else 0.0
+        if choice and choice.started > first and len(newer) >= ROWS_AFTER_DUMP and age >= fault_after_dump:
+            detail = f"dump {choice.name} holds canary rows; {len(newer)} rows are newer than it ({age:.0f}s old)"
         elif waited > wait_for_dump:
-            detail = f"no dump within {wait_for_dump:.0f}s of the canary: every canary row is newer than the newest dump"
+            detail = (f"no dump of the canary {fault_after_dump:.0f}s old within {wait_for_dump:.0f}s: "
+                      f"the fault comes now, newest dump {choice.name if choice else '-'} ({age:.0f}s old)")
         else:
-            return False, f"waiting for a dump newer than the canary's first row ({waited:.0f}/{wait_for_dump:.0f}s)"
+            return False, (f"waiting for a dump newer than the canary's first row, {fault_after_dump:.0f}s old "
+                           f"({waited:.0f}/{wait_for_dump:.0f}s; newest {choice.name if choice else '-'}, {age:.0f}s old)")
         state["counts_before"] = access.row_counts()
         return True, detail
 
@@ -277,6 +284,7 @@ def build(ctx: observe.ChaosContext, database: str = "mysql", duration: str = "1
         rpo = round(fault - dump.started, 1) if dump and fault else None
         rto = record.get("apps_answering_at") if apps else record.get("restored_at")
         counts = databases.compare_counts(state.get("counts_before"), state.get("counts_after"))
+        gaps = state.get("dump_facts", {}).get("recent_gaps_seconds", [])
         figures = {
             "database": db.name, "service": access.service, "engine": db.engine, "data_directory": state.get("data_dir"),
             "fault_seconds": round(end, 1),
@@ -292,8 +300,9 @@ def build(ctx: observe.ChaosContext, database: str = "mysql", duration: str = "1
             "apps_unavailable_seconds": {p: unavailable_seconds(timeline, p) for p in app_probes},
             "canary": canary_figures, "canary_rows_before_fault": state.get("acked_before_fault"),
             "tables": counts,
-            "dump_period_seconds": policy.period_hours * 3600, "allowed_loss_seconds": window,
+            "dump_period_seconds": period, "allowed_loss_seconds": window, "fault_after_dump_seconds": fault_after_dump,
             "b8_measured_loss_seconds": rpo, "b8_documented_hours": list(ctx.inventory.backups.documented_loss_hours),
+            "b8_worst_case_loss_seconds": max(gaps) if gaps else None, "recent_dump_gaps_seconds": gaps,
             "dumps_written_after_fault": state.get("dumps_after"),
             "original_put_back": bool(state.get("put_back")), "removed": state.get("removed"),
             "left_aside": state.get("aside"),
@@ -319,7 +328,9 @@ def build(ctx: observe.ChaosContext, database: str = "mysql", duration: str = "1
             f"{canary_figures.get('lost')} lost (all newer than the dump: {not lost_older}); "
             f"tables {counts.get('tables_before')} before, {counts.get('tables_after')} after, rows "
             f"{counts.get('rows_before')} → {counts.get('rows_after')}; allowed loss {window:.0f}s "
-            f"(period {policy.period_hours:g} h + {policy.grace_minutes:g} min; B8 measured {rpo}s)"
+            f"(dump period {period:.0f}s + grace {policy.grace_minutes * 60:.0f}s); B8: this failure lost {rpo}s of "
+            f"writes, one just before the next dump would lose {figures['b8_worst_case_loss_seconds']}s "
+            f"(recent dumps {gaps}s apart)"
             + (f". Broken: {'; '.join(problems)}" if problems else "")
         )
         return figures, [ClaimVerdict("X5", Verdict.broken if problems else Verdict.holds, evidence)]

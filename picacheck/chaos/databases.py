@@ -568,8 +568,11 @@ def newest_complete_dump(ctx, policy: DumpPolicy, engine: str, checked: int = 3)
     local_before = time.time()
     listing = backups.list_backups(host, policy.directory)
     offset = (local_before + time.time()) / 2 - listing.host_now  # this machine's clock minus the host's
+    recent = listing.dumps[-7:]
     facts = {"directory": policy.directory, "dumps": len(listing.dumps),
-             "newest": listing.dumps[-1].name if listing.dumps else None}
+             "newest": listing.dumps[-1].name if listing.dumps else None,
+             # how far apart the recent dumps are: a failure just before the next dump loses that much
+             "recent_gaps_seconds": [round(b.mtime - a.mtime, 1) for a, b in zip(recent, recent[1:])]}
     skipped = []
     for dump in reversed(listing.dumps[-checked:]):
         if dump.size > 0 and backups.dump_complete(host, policy.directory, dump.name, engine):
