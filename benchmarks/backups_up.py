@@ -62,7 +62,7 @@ def main() -> int:
     started = time.monotonic()
     results["cold_changed"] = backups.up()
     results["cold_up_s"] = round(time.monotonic() - started, 1)
-    results["vm_backups"] = backups.manage.state().get("vm_backups")
+    results["vm_backups"] = backups.manage.LAST_UP.get("vm_backups")
     started = time.monotonic()
     results["warm_changed"] = backups.up()
     results["warm_up_s"] = round(time.monotonic() - started, 1)

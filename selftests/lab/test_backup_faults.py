@@ -11,12 +11,14 @@ Faults, as they happen in real life:
 
 The dump jobs are stopped with the Docker API (scaled to 0) between two cron ticks, so that
 no dump is cut short by the stop itself, and scaled back to 1 afterwards (the report's
-script makes a dump at start-up).
+script makes a dump at start-up). Last, the part's `down` leaves nothing and `up` brings it
+back (from the images in the registry).
 """
 
 from __future__ import annotations
 
 import datetime
+import io
 import shlex
 import time
 from contextlib import contextmanager
@@ -217,3 +219,23 @@ def test_an_archive_missing_on_bob_breaks_b7_until_the_mirror_runs(run_layer, in
         ssh("bob", line.split(None, 6)[6], timeout=300)
     assert victim in ssh("bob", f"ls -1 {vzdump.directory}").split()
     green_again(run_layer)
+
+
+def test_down_removes_everything_then_up_restores(pool, inventory, policies, ssh):
+    from picacheck.lab import backups
+    from picacheck.lab.backups import manage as backups_manage
+
+    assert backups.down() is True
+    with docker_client(pool[inventory.swarm.managers[0]]) as client:
+        assert not client.services.list(filters=backups_manage.LABEL_FILTER)
+        assert not client.secrets.list(filters=backups_manage.LABEL_FILTER)
+    assert ssh(policies["mysql"].host, f"ls {backups_plan.BACKUP_ROOT} 2>&1 || true").strip().endswith(
+        "No such file or directory")
+    for hypervisor in inventory.backups.vzdump.hosts:
+        assert "vzdump-" not in ssh(hypervisor, f"ls {inventory.backups.vzdump.directory}")
+    assert not backups.is_up() and not backups_manage.LOCK_FILE.exists()
+    assert backups.down() is False, "a second `down` finds nothing to remove"
+    assert "images" not in backups.up(), "the images stay in the registry"
+    report = backups.status(out=io.StringIO())
+    assert report["ok"] and all(n >= 2 for n in report["dumps"].values()), report
+    assert all(len(names) == 3 for names in report["archives"].values()), report["archives"]

@@ -38,21 +38,25 @@ from picacheck.lab.remote import Node, RemoteError
 from picacheck.probes.docker_remote import docker_client
 from picacheck.progress import say, step
 
-STATE_DIR = T.LAB_DIR / "backups"
-STATE_FILE = STATE_DIR / "state.json"
-LOCK_FILE = STATE_DIR / "lock"
+# No state of its own on the host: what this part made lives in the Swarm (labelled jobs and
+# secrets, /DATA/BACKUP) and on the hypervisors, and goes with them. Only a lock while it works.
+LOCK_FILE = T.RUN_DIR / "backups.lock"
 LABEL_FILTER = {"label": f"{T.LABEL}={plan.LABEL_VALUE}"}
+LAST_UP: dict = {}  # what the last up() in this process measured (benchmarks)
 
 
 @contextlib.contextmanager
 def _locked():
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    T.RUN_DIR.mkdir(parents=True, exist_ok=True)
     with open(LOCK_FILE, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise UserError("lab backups: another `up` or `down` of the lab's backups is running") from None
-        yield
+        try:
+            yield
+        finally:
+            LOCK_FILE.unlink(missing_ok=True)  # nothing left in RUN_DIR for the lab's down
 
 
 class _NodeRemote:
@@ -336,34 +340,25 @@ def up() -> list[str]:
             raise vm_error[0]
         if vm_result:
             changed.append("vm backups")
-        _write_state(counts, vm_result)
+        LAST_UP.clear()
+        LAST_UP.update({"dumps_at_up": counts, "vm_backups": vm_result})
     say(f"lab backups up in {time.monotonic() - started:.0f}s; "
         + (f"changed: {', '.join(changed)}" if changed else "nothing to change"))
     return changed
 
 
-def _write_state(counts: dict, vm_result: dict) -> None:
-    previous = state()
-    data = {
-        "jobs": {job.name: {"image": images.ref(job), "directory": job.directory, "cron_time": plan.CRON_TIME,
-                            "max_backups": plan.MAX_BACKUPS} for job in plan.JOBS.values()},
-        "dumps_at_up": counts,
-        "vm_backups": vm_result or previous.get("vm_backups", {}),
-    }
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
-    STATE_FILE.write_text(json.dumps(data, indent=2) + "\n")
-
-
-def state() -> dict:
-    try:
-        return json.loads(STATE_FILE.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
 def is_up() -> bool:
-    """The backups part has been brought up (and not taken down) on this lab."""
-    return STATE_FILE.exists()
+    """The dump jobs exist in the lab's Swarm (False when the lab or its Swarm is down)."""
+    client, _ = engine.connect(start=False)
+    if client is None:
+        return False
+    client.close()
+    try:
+        with manager_api() as (api, _node):
+            names = {service.name for service in api.services.list(filters=LABEL_FILTER)}
+    except (UserError, OSError, docker.errors.APIError):
+        return False
+    return {job.name for job in plan.JOBS.values()} <= names
 
 
 # --- inventory -------------------------------------------------------------------------------
@@ -427,7 +422,7 @@ def status(out=None) -> dict:
 def down() -> bool:
     """Remove the jobs, their secrets, /DATA/BACKUP and the VM archives."""
     engine.require_root()
-    changed = STATE_FILE.exists()
+    changed = False
     with _locked():
         client, _ = engine.connect(start=False)
         if client is not None:
@@ -449,12 +444,8 @@ def down() -> bool:
             from picacheck.lab.hypervisors import vzdump
 
             if hypervisors.is_up():
-                vzdump.remove_archives()
+                changed |= vzdump.remove_archives()
         except UserError as error:
             say(f"lab backups: {error}")
-        STATE_FILE.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        LOCK_FILE.unlink()
-        STATE_DIR.rmdir()
     say("lab backups down: " + ("removed" if changed else "nothing was there"))
     return changed

@@ -210,8 +210,12 @@ def mirror() -> dict[str, float]:
     return took
 
 
-def remove_archives(names=tuple(plan.MACHINES)) -> None:
+def remove_archives(names=tuple(plan.MACHINES)) -> bool:
     """The archives and their logs (for the backups part's own down; the job stays: it is
-    part of the hypervisors' documented state)."""
+    part of the hypervisors' documented state). Returns whether there were any."""
+    removed = False
     for name in names:
-        _ssh(name, f"rm -f {DUMP_DIR}/vzdump-*", timeout=60)
+        result = _ssh(name, f"ls {DUMP_DIR}/vzdump-* >/dev/null 2>&1 && rm -f {DUMP_DIR}/vzdump-* && echo removed",
+                      timeout=60)
+        removed |= "removed" in result.stdout
+    return removed
