@@ -156,12 +156,11 @@ def _containers_of(name: str) -> list[str]:
     for host in T.SWARM_NODES:
         node = Node(host, connect_timeout=5)
         try:
-            result = node.run(f"docker ps -aq --filter label=com.docker.swarm.service.name={name}", check=False,
-                              timeout=30)
-            if result.ok and result.stdout.split():
-                found.append(host)
-        except RemoteError:
-            pass
+            with docker_client(_NodeRemote(node), timeout=30) as client:
+                if client.containers.list(all=True, filters={"label": f"com.docker.swarm.service.name={name}"}):
+                    found.append(host)
+        except (RemoteError, OSError, docker.errors.APIError):
+            pass  # a node that is down holds nothing that runs
         finally:
             node.close()
     return found
@@ -323,19 +322,21 @@ def up() -> list[str]:
 
         vm_thread = threading.Thread(target=vm_backups, name="vm-backups", daemon=True)
         vm_thread.start()
-        with manager_api() as (client, node):
-            if ensure_directories(node):
-                changed.append("directories")
-            for job in plan.JOBS.values():
-                secret = ensure_secret(client, job)
-                if ensure_service(client, job, secret, node):
-                    changed.append(f"service {job.name}")
-            with step("Waiting for the dump jobs to run"):
-                wait_running(client, [job.name for job in plan.JOBS.values()])
-        with step(f"Waiting for {plan.DUMPS_BEFORE_READY} dumps of each database (at start-up, then cron "
-                  f"{plan.CRON_TIME!r})"):
-            counts = wait_for_dumps()
-        vm_thread.join()
+        try:
+            with manager_api() as (client, node):
+                if ensure_directories(node):
+                    changed.append("directories")
+                for job in plan.JOBS.values():
+                    secret = ensure_secret(client, job)
+                    if ensure_service(client, job, secret, node):
+                        changed.append(f"service {job.name}")
+                with step("Waiting for the dump jobs to run"):
+                    wait_running(client, [job.name for job in plan.JOBS.values()])
+            with step(f"Waiting for {plan.DUMPS_BEFORE_READY} dumps of each database (at start-up, then cron "
+                      f"{plan.CRON_TIME!r})"):
+                counts = wait_for_dumps()
+        finally:
+            vm_thread.join()
         if vm_error:
             raise vm_error[0]
         if vm_result:
