@@ -13,6 +13,7 @@ Any problem the user can fix prints one line and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from picacheck.errors import EXIT_USER_ERROR, UserError
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("picacheck: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stdout = open(os.devnull, "w")
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
