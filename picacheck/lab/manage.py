@@ -388,10 +388,8 @@ def _warn_foreign_ports() -> None:
 def _remove_leftovers() -> bool:
     """Mounts under the lab's engine directories, and a bridge a crashed engine left."""
     changed = False
-    roots = (str(T.DOCKER_DATA_ROOT) + "/", str(T.DOCKER_EXEC_ROOT) + "/")
     for _ in range(3):
-        mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()
-                  if line.split()[1].startswith(roots)]
+        mounts = _mounts_under(T.DOCKER_DATA_ROOT, T.DOCKER_EXEC_ROOT)
         if not mounts:
             break
         for mountpoint in sorted(mounts, key=len, reverse=True):
@@ -406,6 +404,14 @@ def _remove_leftovers() -> bool:
         say(f"removed leftover bridge {T.BRIDGE_NAME}")
         changed = True
     return changed
+
+
+def _mounts_under(*roots: Path) -> list[str]:
+    """Mount points at or below the roots. dockerd bind-mounts its data root onto itself
+    when the host's / is private (it does here) and may leave that mount behind."""
+    mountpoints = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    return [m for m in mountpoints
+            if any(m == str(root) or m.startswith(str(root) + "/") for root in roots)]
 
 
 def _remove_files(shared: bool) -> bool:
