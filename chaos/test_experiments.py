@@ -17,6 +17,7 @@ PLAN = [
     ("kill-db-container", {"database": "postgresql"}, ["X4"], "databases"),
     ("lose-database", {"database": "mysql"}, ["X5"], "databases"),
     ("lose-database", {"database": "postgresql"}, ["X5"], "databases"),
+    ("partition-service-nodes", {"side": "pica01"}, ["C9"], "gluster"),
 ]
 
 

@@ -75,13 +75,14 @@ def tasks_running_on(hosts: HostPool, manager: str, node: str, services: list[st
     return probe
 
 
-def data_writable(hosts: HostPool, node: str, path: str) -> Probe:
-    """Write a file in the shared volume and read it back, within 5 s."""
+def data_writable(hosts: HostPool, node: str, path: str, file_name: str | None = None) -> Probe:
+    """Write the node's name and the time in a file of the shared volume (its own file unless
+    `file_name` names one that others write too) and read it back, within 5 s."""
 
     def probe() -> tuple[bool, str]:
-        stamp = f"{time.time():.3f}"
-        target = f"{path}/.picacheck-chaos-{node}"
-        result = hosts[node].run(f"echo {stamp} > {target} && cat {target}", timeout=5)
+        stamp = f"{node} {time.time():.3f}"
+        target = f"{path}/{file_name or f'.picacheck-chaos-{node}'}"
+        result = hosts[node].run(f"echo '{stamp}' > {target} && cat {target}", timeout=5)
         ok = result.rc == 0 and result.stdout.strip() == stamp
         return ok, "read back" if ok else (result.stderr.strip() or f"exit {result.rc}")[:200]
 

@@ -67,9 +67,9 @@ class SwarmMember:
     reachability: str | None  # reachable / unreachable (managers)
 
 
-def swarm_members(host: RemoteHost) -> list[SwarmMember]:
+def swarm_members(host: RemoteHost, timeout: int | None = None) -> list[SwarmMember]:
     """The swarm's nodes as this node's manager sees them."""
-    with docker_client(host) as client:
+    with docker_client(host, **({"timeout": timeout} if timeout else {})) as client:
         nodes = client.nodes.list()
     return [
         SwarmMember(

@@ -50,6 +50,8 @@ RUNS = [
     ("fail-disk", {}, ["X7"], ["rebuild_seconds", "write_samples"]),
     ("kill-service-node", {"victim": "pica02", "duration": "60"}, ["X1", "X2", "X3", "C13"],
      ["unavailable_seconds", "services_to_move"]),
+    ("partition-service-nodes", {"side": "pica01", "duration": "75"}, ["C9"],
+     ["unavailable_seconds", "last_seen", "heal_seconds", "split_brain_entries", "resolved_by_latest_mtime"]),
 ]
 
 
@@ -157,7 +159,7 @@ def leftovers(ssh) -> str:
 
 
 @pytest.mark.parametrize("name, options, claims, figures", [
-    pytest.param(*run, id="-".join([run[0], *[v for k, v in run[1].items() if k in ("database", "victim")]]))
+    pytest.param(*run, id="-".join([run[0], *[v for k, v in run[1].items() if k in ("database", "victim", "side")]]))
     for run in RUNS
 ])
 def test_experiment_runs_and_the_lab_recovers(lab, ssh, tmp_path, suite_before, name, options, claims, figures):
