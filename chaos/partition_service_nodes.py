@@ -22,8 +22,8 @@ from picacheck.progress import say
 NAME = "partition-service-nodes"
 CLAIMS = ["C9"]
 CANARY = ".picacheck-partition-canary"  # the file both sides write during the cut
-HEAL_WAIT = 180.0  # seconds the volume gets to heal once the link is back
-SPLIT_SETTLE = 20.0  # seconds with both bricks connected after which a split-brain is taken as final
+HEAL_WAIT = 180.0  # seconds the volume gets to reconnect and heal once the link is back
+HEAL_SETTLE = 45.0  # seconds with both bricks connected after which what is still pending stays so
 
 
 def build(ctx: observe.ChaosContext, side: str = "pica01", duration: str = "75") -> Experiment:
@@ -38,16 +38,17 @@ def build(ctx: observe.ChaosContext, side: str = "pica01", duration: str = "75")
     after: dict = {}  # what the rollback measures once the link is back
 
     def inject() -> None:
+        # The file exists on both bricks before the cut, as an application's file would.
+        ctx.hosts[side].check_output(f"echo 'before the cut' > {mount}/{CANARY}", timeout=30)
         addresses = network.peer_addresses(inventory, ctx.hosts, side, others)
         after["cut_addresses"] = addresses
         # The cut mends itself on the host if this runner dies: fault, then rollback time.
         network.cut(ctx.hosts, side, addresses, expire_after=int(float(duration)) + 300)
 
     def rollback() -> None:
-        for node in nodes:
-            network.mend(ctx.hosts, node)
+        network.mend(ctx.hosts, side)
         after.update(_watch_heal(ctx.hosts, nodes[0], volume.name))
-        after["resolved"] = _resolve_split_brain(ctx.hosts, nodes[0], volume.name)
+        after["resolved"] = _resolve_split_brain(ctx.hosts, nodes[0], volume.name, fallback_brick=volume.bricks[0])
         ctx.hosts[nodes[0]].run(f"rm -f {mount}/{CANARY}", timeout=30)
         after["canary_removed"] = True
 
@@ -75,7 +76,8 @@ def build(ctx: observe.ChaosContext, side: str = "pica01", duration: str = "75")
             "heal_seconds": after.get("heal_seconds"),
             "pending_entries_max": after.get("pending_max"),
             "split_brain_entries": after.get("split_brain", []),
-            "resolved_by_latest_mtime": after.get("resolved", []),
+            "pending_after_heal": after.get("pending", []),
+            "resolved_by_latest_mtime": after.get("resolved", {}),
         }
         split = after.get("split_brain") or []
         healed = after.get("heal_seconds") is not None
@@ -83,11 +85,11 @@ def build(ctx: observe.ChaosContext, side: str = "pica01", duration: str = "75")
             verdict = Verdict.broken
             evidence = (f"after {figures['fault_seconds']} s of partition with writes on both sides, "
                         f"{len(split)} entries in split-brain on {volume.name}: {split[:5]} "
-                        f"(resolved by the rollback, newest copy wins: {after.get('resolved')})")
+                        f"(the rollback's resolution, newest copy wins, or else {volume.bricks[0]}'s: {after.get('resolved')})")
         elif not healed:
             verdict = Verdict.broken
-            evidence = (f"{after.get('pending_last')} entries still pending {HEAL_WAIT:.0f} s after the link came back"
-                        if after else "the rollback did not get to measure the heal")
+            evidence = (f"entries still pending once the bricks were connected again: {after.get('pending')}"
+                        if "pending_last" in after else "the rollback did not get to measure the heal")
         else:
             verdict = Verdict.holds
             evidence = (f"the volume healed {after['heal_seconds']} s after the link came back "
@@ -117,7 +119,7 @@ def build(ctx: observe.ChaosContext, side: str = "pica01", duration: str = "75")
 
 def gluster_peers_connected(hosts, node: str):
     def probe() -> tuple[bool, str]:
-        result = hosts[node].run("gluster peer status", timeout=5)
+        result = hosts[node].run("timeout -s KILL 5 gluster peer status", timeout=6)
         status = gluster.parse_peer_status(result.stdout)
         down = [p.hostname for p in status.disconnected]
         return not down and bool(status.peers), f"disconnected: {down}" if down else "all connected"
@@ -157,46 +159,48 @@ def _heal_info(hosts, node: str, volume: str, variant: str = "") -> gluster.Heal
 
 def _watch_heal(hosts, node: str, volume: str) -> dict:
     """From the moment the link is back: seconds until nothing is pending, the most entries
-    pending on the way, and the entries in split-brain (once both bricks have been connected
-    for SPLIT_SETTLE seconds, an entry still in split-brain stays so: gluster will not choose)."""
+    pending on the way, and what is left once both bricks have been connected for
+    HEAL_SETTLE seconds (a split-brain stays: gluster will not choose between the copies)."""
     started = time.monotonic()
-    pending_max, pending, split, connected_since = 0, None, [], None
+    figures = {"pending_max": 0, "pending_last": None, "pending": [], "split_brain": []}
+    connected_since = None
     while time.monotonic() - started < HEAL_WAIT:
         hosts[node].run(f"gluster volume heal {volume}", timeout=30)  # start healing now, not at the next sweep
         try:
             heal = _heal_info(hosts, node, volume)
+            split = _heal_info(hosts, node, volume, "split-brain")
         except (AssertionError, gluster.ParseError):
             time.sleep(2)
             continue
-        pending = heal.pending_entries
-        pending_max = max(pending_max, pending)
-        if heal.unreachable_bricks:
-            connected_since = None
-        else:
-            connected_since = connected_since or time.monotonic()
-            split = _split_brain_entries(hosts, node, volume)
-            if pending == 0 or (split and time.monotonic() - connected_since > SPLIT_SETTLE):
-                say(f"{NAME}: volume {volume}: {pending} pending, {len(split)} in split-brain")
-                figures = {"pending_max": pending_max, "pending_last": pending, "split_brain": split}
-                if pending == 0:
-                    figures["heal_seconds"] = round(time.monotonic() - started, 1)
-                return figures
+        figures["pending_last"] = heal.pending_entries
+        figures["pending_max"] = max(figures["pending_max"], heal.pending_entries)
+        figures["pending"] = sorted({e for b in heal.bricks for e in b.entries})
+        figures["split_brain"] = sorted({e for info in (heal, split) for b in info.bricks for e in b.in_split_brain})
+        connected_since = None if heal.unreachable_bricks else (connected_since or time.monotonic())
+        if heal.pending_entries == 0 and connected_since:
+            figures["heal_seconds"] = round(time.monotonic() - started, 1)
+            return figures
+        if connected_since and time.monotonic() - connected_since > HEAL_SETTLE:
+            say(f"{NAME}: volume {volume} does not heal by itself: pending {figures['pending']}, "
+                f"in split-brain {figures['split_brain']}")
+            return figures
         time.sleep(2)
-    return {"pending_max": pending_max, "pending_last": pending, "split_brain": split}
+    return figures
 
 
-def _split_brain_entries(hosts, node: str, volume: str) -> list[str]:
-    return sorted({e for b in _heal_info(hosts, node, volume, "split-brain").bricks for e in b.in_split_brain})
-
-
-def _resolve_split_brain(hosts, node: str, volume: str) -> list[str]:
-    """The newest copy wins, for every entry in split-brain; the lab must be whole again."""
-    resolved = []
-    for entry in _split_brain_entries(hosts, node, volume):
+def _resolve_split_brain(hosts, node: str, volume: str, fallback_brick: str) -> dict[str, str]:
+    """The newest copy wins, for every file still pending (a file created on both sides is in
+    GFID split-brain without being listed as such); where both copies have the same mtime
+    (both sides wrote within the same second) the fallback brick's copy wins. The directories
+    above then heal by themselves. Returns what gluster answered per entry."""
+    answers = {}
+    pending = {e for b in _heal_info(hosts, node, volume).bricks for e in (*b.entries, *b.in_split_brain)}
+    for entry in sorted(pending - {"/"}):
         target = entry.strip("<>")  # "<gfid:…>" entries are named gfid:… here
-        result = hosts[node].run(f"gluster volume heal {volume} split-brain latest-mtime '{target}'", timeout=60)
-        if result.rc == 0:
-            resolved.append(entry)
-        else:
-            say(f"{NAME}: could not resolve {entry}: {(result.stderr or result.stdout).strip()[:200]}")
-    return resolved
+        for policy in ("latest-mtime", f"source-brick {fallback_brick}"):
+            result = hosts[node].run(f"gluster volume heal {volume} split-brain {policy} '{target}'", timeout=60)
+            answers[entry] = f"{policy}: " + (result.stdout.strip() or result.stderr.strip() or f"exit {result.rc}")[:200]
+            if result.rc == 0:
+                break
+    hosts[node].run(f"gluster volume heal {volume}", timeout=30)
+    return answers

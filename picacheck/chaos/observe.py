@@ -82,7 +82,9 @@ def data_writable(hosts: HostPool, node: str, path: str, file_name: str | None =
     def probe() -> tuple[bool, str]:
         stamp = f"{node} {time.time():.3f}"
         target = f"{path}/{file_name or f'.picacheck-chaos-{node}'}"
-        result = hosts[node].run(f"echo '{stamp}' > {target} && cat {target}", timeout=5)
+        # Killed on the host too: a write hung on the volume would otherwise hold its SSH
+        # session, and a few dozen of those exhaust sshd's sessions (MaxSessions).
+        result = hosts[node].run(f"timeout -s KILL 5 sh -c \"echo '{stamp}' > {target} && cat {target}\"", timeout=6)
         ok = result.rc == 0 and result.stdout.strip() == stamp
         return ok, "read back" if ok else (result.stderr.strip() or f"exit {result.rc}")[:200]
 

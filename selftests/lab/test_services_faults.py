@@ -72,7 +72,7 @@ def test_application_scaled_to_zero_fails_its_health_check(run_layer, ssh):
 
 def test_anonymous_registry_breaks_s9(run_layer, ssh):
     ssh("admin", f"cp {REGISTRY_CONFIG} {REGISTRY_CONFIG}.picacheck-saved && "
-                 f"sed -i '/^auth:/,/^    path:/d' {REGISTRY_CONFIG} && ! grep -q htpasswd {REGISTRY_CONFIG} && "
+                 f"sed -i '/^auth:/,/^    path:/d' {REGISTRY_CONFIG} && ! grep -q '^auth:' {REGISTRY_CONFIG} && "
                  "service docker-registry restart >/dev/null")
     try:
         run = eventually(lambda: (lambda r: r if r.verdict("S9") == "broken" else None)(run_layer("services", "-k", "registry")),
