@@ -82,3 +82,32 @@ def test_cli_verify_unreachable_host_exits_2_quickly(tmp_path):
 def test_cli_without_command_prints_help_and_exits_2():
     result = _cli()
     assert result.returncode == 2 and "verify" in result.stdout
+
+
+@pytest.fixture
+def staging_inventory(tmp_path) -> Path:
+    """The production inventory, relabelled staging: what a user's staging copy looks like."""
+    text = PRODUCTION.read_text()
+    assert "kind: production" in text
+    path = tmp_path / "staging.yml"
+    path.write_text(text.replace("kind: production", "kind: staging", 1))
+    return path
+
+
+def _experiment_names():
+    from picacheck.chaos import catalog
+
+    return catalog.names()
+
+
+@pytest.mark.parametrize("name", _experiment_names())
+def test_every_experiment_dry_runs_its_plan_and_connects_to_nothing(no_network, staging_inventory, capsys, name):
+    assert run.chaos(name, str(staging_inventory), dry_run=True, allow_production=False, options={}) == 0
+    assert no_network == []
+    plan = capsys.readouterr().err
+    for phase in ("steady state", "fault:", "observe", "rollback (always runs)"):
+        assert f"[dry-run] {name}: {phase}" in plan, plan
+
+
+def test_the_partition_experiment_is_listed():
+    assert "partition-service-nodes" in _experiment_names()
