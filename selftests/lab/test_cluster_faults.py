@@ -44,6 +44,9 @@ def test_glusterd_stopped_on_pica02_breaks_c4_and_c5(run_layer, ssh):
 def test_pica02_demoted_to_worker_breaks_c10(run_layer, ssh):
     ssh("pica01", "docker node demote pica02")
     try:
+        # pica02 shows `unknown` for a moment while it leaves the raft: wait for the new state.
+        eventually(lambda: ssh("pica01", "docker node inspect pica02 --format '{{.Status.State}} {{.Spec.Role}}'")
+                   .strip() == "ready worker", timeout=60, interval=2, what="pica02 ready as a worker")
         run = run_layer("cluster", "-k", "swarm")
         assert run.verdict("C10") == "broken", run.output[-2000:]
         assert "pica02 is a worker, documented as a manager" in run.evidence("C10")

@@ -98,10 +98,13 @@ def mdstat_block(mdstat: str, array: str) -> str:
 
 
 def uml_processes(umid: str) -> list[int]:
+    """This lab's UML processes of a machine (another lab on the machine has the same umid,
+    in its own uml_dir)."""
+    ours = {f"umid={umid}".encode(), f"uml_dir={plan.UML_DIR}".encode()}
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if f"umid={umid}".encode() in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+            if ours <= set(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")):
                 found.append(int(pid))
         except OSError:
             pass

@@ -165,16 +165,24 @@ def _lab_processes() -> list[str]:
     return found
 
 
+def _loop_devices() -> list[str]:
+    return subprocess.run(["losetup", "-a"], capture_output=True, text=True, timeout=30).stdout.splitlines()
+
+
 @_lab_only
 def test_down_leaves_nothing():
     from picacheck.lab import manage
 
     manage.up()
-    disks = [nodes.disk_image(host) for host in T.GLUSTER_NODES]
+    disks = [str(nodes.disk_image(host)) for host in T.GLUSTER_NODES]
+    # Ours, not a stale device an earlier, killed lab left on a file of the same name.
+    attached = {line.split(":")[0] for line in _loop_devices()
+                if any(disk in line for disk in disks) and not line.endswith("(deleted))")}
+    assert len(attached) == len(disks), _loop_devices()
     manage.down()
     assert _lab_processes() == []
-    loops = subprocess.run(["losetup", "-a"], capture_output=True, text=True).stdout
-    assert not any(str(disk) in loops for disk in disks), loops
+    still = [line for line in _loop_devices() if line.split(":")[0] in attached and any(d in line for d in disks)]
+    assert not still, still
     mounts = Path("/proc/mounts").read_text()
     assert str(T.LAB_DIR) + "/" not in mounts and str(T.RUN_DIR) + "/" not in mounts
     others_running = T.RUN_DIR.exists()  # e.g. the hypervisors part, which shares the bridge
