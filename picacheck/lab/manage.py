@@ -344,7 +344,8 @@ def down() -> bool:
     """
     engine.require_root()
     changed = False
-    existed = T.LAB_DIR.exists() or T.RUN_DIR.exists()
+    # Before the lock, which makes RUN_DIR: a second `down` finds nothing to remove.
+    existed = {path: path.exists() for path in (T.RUN_DIR, T.LAB_DIR)}
     with _locked():
         client, owned = engine.connect(start=False)
         if client is not None:
@@ -370,7 +371,7 @@ def down() -> bool:
         left = _others(path, {"lock"} if path == T.RUN_DIR else set())
         if path.exists() and not left:
             shutil.rmtree(path, ignore_errors=True)
-            changed |= existed
+            changed |= existed[path]
         elif left:
             say(f"left in {path} by other parts of the lab: {', '.join(left)}")
     say("lab down: nothing was left" if not changed else "lab down: everything this part of the lab made is gone")
