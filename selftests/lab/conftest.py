@@ -84,7 +84,7 @@ def ssh(lab):
 
 # Tearing a part of the lab down is tested last, in the reverse order of `lab up` (services,
 # then hypervisors, then the container VMs), so that every other lab test finds the lab up
-# and the last one proves that the whole lab leaves nothing behind.
+# and the last one (`picacheck lab down`, whole) proves that the lab leaves nothing behind.
 TEARDOWN_ORDER = ("test_services_lab.py", "test_hypervisors.py", "test_lab_vms.py")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,25 @@ def test_down_leaves_nothing():
     leftovers = {p.name for p in T.LAB_DIR.iterdir()} if T.LAB_DIR.exists() else set()
     assert not leftovers & (manage.OWN_LAB_ENTRIES | {"state.json"}), leftovers
     assert manage.down() is False, "a second `down` finds nothing to remove"
+
+
+@_lab_only
+def test_whole_lab_down_leaves_nothing():
+    """Last of all: `picacheck lab down`, as a user runs it, removes every part's files
+    (the services', the shared key) and keeps only the download cache; a second one finds
+    nothing."""
+
+    def lab_down() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "picacheck.cli", "lab", "down"],
+                              capture_output=True, text=True, timeout=600)
+
+    first = lab_down()
+    assert first.returncode == 0, first.stderr
+    assert not T.RUN_DIR.exists()
+    assert not T.LAB_DIR.exists() or {p.name for p in T.LAB_DIR.iterdir()} <= {"cache"}, \
+        sorted(p.name for p in T.LAB_DIR.iterdir())
+    assert _lab_processes() == []
+    assert T.BRIDGE_NAME not in nodes.links()
+    second = lab_down()
+    assert second.returncode == 0, second.stderr
+    assert "lab down: nothing was left" in second.stderr, second.stderr
