@@ -166,6 +166,10 @@ def _lab_processes() -> list[str]:
     return found
 
 
+def _lab_dir_entries() -> set[str]:
+    return {p.name for p in T.LAB_DIR.iterdir()} if T.LAB_DIR.exists() else set()
+
+
 def _loop_devices() -> list[str]:
     return subprocess.run(["losetup", "-a"], capture_output=True, text=True, timeout=30).stdout.splitlines()
 
@@ -186,12 +190,12 @@ def test_down_leaves_nothing():
     assert not still, still
     mounts = Path("/proc/mounts").read_text()
     assert str(T.LAB_DIR) + "/" not in mounts and str(T.RUN_DIR) + "/" not in mounts
+    leftovers = _lab_dir_entries()
     others_running = T.RUN_DIR.exists()  # e.g. the hypervisors part, which shares the bridge
     if not others_running:
         assert T.BRIDGE_NAME not in nodes.links()
         # What another part keeps (the services' files, the shared key) is that part's to remove.
-        assert not T.LAB_DIR.exists() or {p.name for p in T.LAB_DIR.iterdir()} <= {"cache", "services", "ssh"}
-    leftovers = {p.name for p in T.LAB_DIR.iterdir()} if T.LAB_DIR.exists() else set()
+        assert leftovers <= {"cache", "services", "ssh"}, leftovers
     assert not leftovers & (manage.OWN_LAB_ENTRIES | {"state.json"}), leftovers
     assert manage.down() is False, "a second `down` finds nothing to remove"
 
@@ -209,8 +213,7 @@ def test_whole_lab_down_leaves_nothing():
     first = lab_down()
     assert first.returncode == 0, first.stderr
     assert not T.RUN_DIR.exists()
-    assert not T.LAB_DIR.exists() or {p.name for p in T.LAB_DIR.iterdir()} <= {"cache"}, \
-        sorted(p.name for p in T.LAB_DIR.iterdir())
+    assert _lab_dir_entries() <= {"cache"}, _lab_dir_entries()
     assert _lab_processes() == []
     assert T.BRIDGE_NAME not in nodes.links()
     second = lab_down()
