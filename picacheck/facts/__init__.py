@@ -95,6 +95,9 @@ Files
         items (CronEntry | CronEnv in order), .entries, .env, .environment_of(entry);
         CronEntry: minute, hour, day_of_month, month, day_of_week, special, user, command;
         .values(field), .fires_at(hour, minute), .daily_times(), .fires_on(datetime), .command_line
+    parse_schedule("0 3 * * *") -> CronEntry         an inventory's schedule (its time fields)
+    longest_wait(first, then) -> timedelta           longest time from a run of one entry to the
+        next run of the other, by time of day (how far a mirror lags behind what it copies)
     parse_fstab(text) -> Fstab                       entries: tuple[FstabEntry(spec, file, vfstype,
         mntops, freq, passno)], problems; .at(mountpoint)
     parse_resolv_conf(text) -> ResolvConf            nameservers, search, domain, options,
@@ -121,7 +124,7 @@ from .corosync import (
     CorosyncConf, CorosyncNode, QdeviceVotes, QuorumMember, QuorumStatus, RingStatus,
     parse_corosync_conf, parse_quorum_status, render_quorum_status,
 )
-from .crontab import CronEntry, CronEnv, Crontab, parse_crontab, render_crontab
+from .crontab import CronEntry, CronEnv, Crontab, longest_wait, parse_crontab, parse_schedule, render_crontab
 from .errors import ParseError, ToolError
 from .fstab import Fstab, FstabEntry, FstabProblem, parse_fstab, render_fstab
 from .gluster import (
@@ -160,10 +163,10 @@ __all__ = [
     "ParseError", "PeerStatus", "QdeviceVotes", "QuorumMember", "QuorumStatus", "ResolvConf", "RingStatus",
     "Rule", "SwarmInfo", "SwarmNode", "SwarmTask", "Table", "ToolError", "TraefikStatic", "UnitEntry",
     "UnitFile", "UnitProblem", "UnitSection", "VolumeStatus", "VolumeStatusReport", "fill_placeholders",
-    "normalize_md_uuid", "parse_corosync_conf", "parse_crontab", "parse_docker_info_swarm",
+    "longest_wait", "normalize_md_uuid", "parse_corosync_conf", "parse_crontab", "parse_docker_info_swarm",
     "parse_etc_hosts", "parse_fstab", "parse_heal_info", "parse_iptables_save", "parse_mdadm_conf",
     "parse_mdadm_detail", "parse_mdstat", "parse_node_ls", "parse_peer_status", "parse_quorum_status",
-    "parse_resolv_conf", "parse_service_ps", "parse_traefik_static", "parse_unit_file", "parse_volume_info",
+    "parse_resolv_conf", "parse_schedule", "parse_service_ps", "parse_traefik_static", "parse_unit_file", "parse_volume_info",
     "parse_volume_status", "render_crontab", "render_fstab", "render_iptables_save", "render_mdstat",
     "render_peer_status", "render_quorum_status", "render_resolv_conf", "render_volume_info", "PARSERS",
 ]

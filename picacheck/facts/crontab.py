@@ -144,6 +144,31 @@ def parse_crontab(text: str, *, system: bool = False) -> Crontab:
     return Crontab(items=tuple(items), system=system)
 
 
+def parse_schedule(schedule: str) -> CronEntry:
+    """An inventory's schedule ("0 3 * * *" or "@daily"): the time fields of a crontab line."""
+    entry = _entry(1, schedule, f"{schedule.strip()} :", system=False)
+    if entry.command != ":":
+        raise ParseError(PARSER, "expected five time fields or an @special, nothing else", line_no=1, line=schedule)
+    return entry
+
+
+def longest_wait(first: CronEntry, then: CronEntry) -> dt.timedelta:
+    """The longest time from a run of `first` to the next run of `then`, by time of day.
+
+    Why: a copy made by `then` (the rsync pull) of what `first` made (vzdump) is older than
+    its source by up to this much. A run of `then` in the same minute as `first` does not
+    count, as `first`'s work is not done yet: the wait goes on to the next one. The day fields
+    are not looked at (both run daily in the report); @reboot has no time of day (ValueError).
+    """
+    first_minutes = [hour * 60 + minute for hour, minute in first.daily_times()]
+    then_minutes = [hour * 60 + minute for hour, minute in then.daily_times()]
+    if not first_minutes or not then_minutes:
+        raise ValueError("a schedule without a time of day (@reboot) has no wait")
+    day = 24 * 60
+    waits = [min((t - f - 1) % day + 1 for t in then_minutes) for f in first_minutes]
+    return dt.timedelta(minutes=max(waits))
+
+
 def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         return value[1:-1]

@@ -6,7 +6,10 @@ import datetime as dt
 
 import pytest
 
-from picacheck.facts import CronEntry, ParseError, parse_crontab
+from hypothesis import given
+from hypothesis import strategies as st
+
+from picacheck.facts import CronEntry, ParseError, longest_wait, parse_crontab, parse_schedule
 
 # Written by us: alice's /etc/cron.d/picasoft as the report describes the schedules (B6, B7).
 ALICE_CRON_D = """\
@@ -89,3 +92,47 @@ def test_system_crontab_needs_a_user():
         parse_crontab("@reboot\n", system=True)
     with pytest.raises(ParseError, match="no command"):
         parse_crontab("0 3 * * * root\n", system=True)
+
+
+def test_schedules_of_the_inventory():
+    assert parse_schedule("0 3 * * *").daily_times() == ((3, 0),)
+    assert parse_schedule("@daily").daily_times() == ((0, 0),)
+    for bad, fragment in [("0 3 * *", "five time fields"), ("0 3 * * * *", "nothing else"), ("0 25 * * *", "hour")]:
+        with pytest.raises(ParseError, match=fragment):
+            parse_schedule(bad)
+
+
+@pytest.mark.parametrize("first, then, hours", [
+    ("0 3 * * *", "0 5 * * *", 2),      # vzdump, then alice's pull of bob's set (report section 14)
+    ("0 3 * * *", "0 6 * * *", 3),      # vzdump, then bob's pull of alice's set
+    ("0 3 * * *", "0 2 * * *", 23),     # a pull before the backups waits for the next night's
+    ("0 3 * * *", "0 3 * * *", 24),     # the same minute: vzdump is not done, the next pull is a day later
+    ("0 */6 * * *", "0 5 * * *", 23),   # the dump at 06:00 waits for 05:00 the next day
+    ("0 3 * * *", "*/30 * * * *", 0.5),
+])
+def test_longest_wait(first, then, hours):
+    assert longest_wait(parse_schedule(first), parse_schedule(then)) == dt.timedelta(hours=hours)
+
+
+def test_longest_wait_needs_a_time_of_day():
+    with pytest.raises(ValueError, match="@reboot"):
+        longest_wait(parse_schedule("@reboot"), parse_schedule("0 5 * * *"))
+
+
+minutes_of_day = st.lists(st.integers(0, 24 * 60 - 1), min_size=1, max_size=4, unique=True)
+
+
+@given(minutes_of_day, minutes_of_day)
+def test_longest_wait_is_the_worst_gap_to_a_later_run(first_minutes, then_minutes):
+    def entry(minutes):
+        return CronEntry(command="x", minute=",".join(str(m % 60) for m in minutes),
+                         hour=",".join(str(m // 60) for m in minutes))
+
+    first, then = entry(first_minutes), entry(then_minutes)
+    day = 24 * 60
+    starts = [h * 60 + m for h, m in first.daily_times()]
+    runs = [h * 60 + m for h, m in then.daily_times()]
+    wait = longest_wait(first, then)
+    assert dt.timedelta(minutes=1) <= wait <= dt.timedelta(days=1)
+    gaps = [min((run - start) % day or day for run in runs) for start in starts]
+    assert wait == dt.timedelta(minutes=max(gaps))
