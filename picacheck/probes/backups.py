@@ -98,4 +98,6 @@ def vzdump_archives(host: RemoteHost, directory: str) -> tuple[VzdumpArchive, ..
 
 
 def host_time(host: RemoteHost) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(float(host.check_output("date +%s.%N")))
+    """The host's wall clock, in its own time zone: vzdump names its archives in local time,
+    and the machine running the suite may be in another zone."""
+    return datetime.datetime.strptime(host.check_output("date '+%Y-%m-%d %H:%M:%S'").strip(), "%Y-%m-%d %H:%M:%S")
