@@ -124,8 +124,10 @@ class MdArray:
 
     @property
     def healthy(self) -> bool:
-        """Active, not degraded, no faulty member, and no rebuild under way (a check/repair scrub is fine)."""
-        syncing = self.sync is not None and not (self.sync.action in SCRUB_ACTIONS and self.sync.running)
+        """Active, not degraded, no faulty member, and no rebuild under way or waiting. A check or
+        repair scrub, running or DELAYED behind another array's on the same disks, is fine: Debian's
+        cron starts one on every array on the first Sunday of the month."""
+        syncing = self.sync is not None and self.sync.action not in SCRUB_ACTIONS
         return self.active and not self.degraded and not self.failed_members and not syncing
 
 

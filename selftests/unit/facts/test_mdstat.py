@@ -107,6 +107,30 @@ def test_mdstat_file(name):
             assert (array.sync.action, array.sync.percent) == sync
 
 
+# Written by us, as the kernel prints it on the first Sunday of a month (Debian's checkarray
+# cron at 00:57): md1's check waits for md0's, on the same two disks.
+MONTHLY_SCRUB = """\
+Personalities : [raid1]
+md1 : active raid1 sdb2[1] sda2[0]
+      976630464 blocks super 1.2 [2/2] [UU]
+      	  resync=DELAYED
+
+md0 : active raid1 sdb1[1] sda1[0]
+      523264 blocks super 1.2 [2/2] [UU]
+      [=>...................]  check =  8.2% (43008/523264) finish=0.3min speed=21504K/sec
+
+unused devices: <none>
+"""
+
+
+def test_a_waiting_scrub_is_healthy_a_waiting_resync_is_not():
+    checking = parse_mdstat(MONTHLY_SCRUB.replace("resync=DELAYED", "check=DELAYED"))
+    assert checking.array("md0").healthy and checking.array("md1").healthy
+    assert checking.array("md1").sync.delayed
+    resyncing = parse_mdstat(MONTHLY_SCRUB)
+    assert not resyncing.array("md1").healthy and resyncing.array("md0").healthy
+
+
 def test_composite_fixture_details():
     mdstat = parse_mdstat(read("mdstat", "procfs-composite-fixture.txt"))
     assert mdstat.personalities == ("linear", "multipath", "raid0", "raid1", "raid6", "raid5", "raid4", "raid10")
