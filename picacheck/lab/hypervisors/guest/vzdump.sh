@@ -30,9 +30,11 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+# Like vzdump's --lockwait: a run started while another one runs (the 03:00 cron job and a
+# run by hand) waits for it instead of failing.
 exec 9>"${VZDUMP_LOCK:-/run/vzdump.lock}"
-if ! flock -n 9; then
-    echo "vzdump: another backup job is running" >&2
+if ! flock -w "${VZDUMP_LOCKWAIT:-240}" 9; then
+    echo "vzdump: another backup job is still running after ${VZDUMP_LOCKWAIT:-240} s" >&2
     exit 1
 fi
 
