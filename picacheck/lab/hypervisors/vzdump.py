@@ -20,6 +20,7 @@ adds to the VMs' authorized_keys (limited to the hypervisors' addresses, no forw
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import shlex
 import subprocess
@@ -166,11 +167,13 @@ def stale(names=tuple(plan.MACHINES)) -> list[str]:
 
     found = []
     for name in names:
-        now = float(_check(name, "date +%s", "reading the clock", timeout=30))
+        # The node's own wall clock: archive names are in its local time, not this machine's.
+        clock = _check(name, "date '+%Y-%m-%d %H:%M:%S'", "reading the clock", timeout=30).strip()
+        now = datetime.datetime.strptime(clock, "%Y-%m-%d %H:%M:%S")
         recent = set()
         for archive in archives(name):
             parsed = parse_vzdump_name(archive)
-            if now - parsed.taken_at.timestamp() <= MAX_AGE_HOURS * 3600:
+            if now - parsed.taken_at <= datetime.timedelta(hours=MAX_AGE_HOURS):
                 recent.add(parsed.vmid)
         if set(vms_of(name).values()) - recent:
             found.append(name)
