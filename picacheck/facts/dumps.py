@@ -68,6 +68,19 @@ def parse_vzdump_name(name: str) -> VzdumpArchive:
     return VzdumpArchive(name, match["kind"], int(match["vmid"]), taken_at, match["format"], match["compression"])
 
 
+# A host's wall clock in its own time zone, the zone vzdump names its archives in (the
+# machine running the suite may be in another one).
+WALL_CLOCK_COMMAND = "date '+%Y-%m-%d %H:%M:%S'"
+
+
+def parse_wall_clock(output: str) -> datetime.datetime:
+    """The output of WALL_CLOCK_COMMAND, as a naive datetime comparable with VzdumpArchive.taken_at."""
+    try:
+        return datetime.datetime.strptime(output.strip(), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        raise ParseError("wall clock", f"expected YYYY-MM-DD HH:MM:SS, got {output.strip()!r}") from None
+
+
 def render_dump_name(when: datetime.datetime) -> str:
     return when.strftime("%Y.%m.%d.%H%M%S") + ".sql"
 

@@ -12,7 +12,9 @@ import shlex
 from dataclasses import dataclass
 
 from picacheck.facts import ParseError
-from picacheck.facts.dumps import dump_is_complete, parse_dump_name, parse_vzdump_name, VzdumpArchive
+from picacheck.facts.dumps import (
+    WALL_CLOCK_COMMAND, VzdumpArchive, dump_is_complete, parse_dump_name, parse_vzdump_name, parse_wall_clock,
+)
 from picacheck.probes.remote import RemoteHost
 from picacheck.wait import NotYet, eventually
 
@@ -98,6 +100,5 @@ def vzdump_archives(host: RemoteHost, directory: str) -> tuple[VzdumpArchive, ..
 
 
 def host_time(host: RemoteHost) -> datetime.datetime:
-    """The host's wall clock, in its own time zone: vzdump names its archives in local time,
-    and the machine running the suite may be in another zone."""
-    return datetime.datetime.strptime(host.check_output("date '+%Y-%m-%d %H:%M:%S'").strip(), "%Y-%m-%d %H:%M:%S")
+    """The host's wall clock, in its own time zone (see WALL_CLOCK_COMMAND)."""
+    return parse_wall_clock(host.check_output(WALL_CLOCK_COMMAND))

@@ -163,13 +163,11 @@ def archives(name: str) -> list[str]:
 
 def stale(names=tuple(plan.MACHINES)) -> list[str]:
     """The hypervisors where one of their VMs has no archive younger than MAX_AGE_HOURS."""
-    from picacheck.facts.dumps import parse_vzdump_name
+    from picacheck.facts.dumps import WALL_CLOCK_COMMAND, parse_vzdump_name, parse_wall_clock
 
     found = []
     for name in names:
-        # The node's own wall clock: archive names are in its local time, not this machine's.
-        clock = _check(name, "date '+%Y-%m-%d %H:%M:%S'", "reading the clock", timeout=30).strip()
-        now = datetime.datetime.strptime(clock, "%Y-%m-%d %H:%M:%S")
+        now = parse_wall_clock(_check(name, WALL_CLOCK_COMMAND, "reading the clock", timeout=30))
         recent = set()
         for archive in archives(name):
             parsed = parse_vzdump_name(archive)

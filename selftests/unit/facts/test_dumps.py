@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from picacheck.facts import ParseError
-from picacheck.facts.dumps import (dump_is_complete, parse_dump_name, parse_vzdump_name, render_dump_name,
-                                   render_vzdump_name)
+from picacheck.facts.dumps import (dump_is_complete, parse_dump_name, parse_vzdump_name, parse_wall_clock,
+                                   render_dump_name, render_vzdump_name)
 
 # The last lines of real dumps, as mysqldump 10.19 (MariaDB 10.11) and pg_dump 15 end them.
 MYSQLDUMP_TAIL = """/*!40111 SET SQL_NOTES=@OLD_SQL_NOTES */;
@@ -71,3 +71,11 @@ def test_arbitrary_names_raise_only_parse_errors(text):
             parse(text)
         except ParseError:
             pass
+
+
+def test_wall_clock_compares_with_vzdump_names():
+    now = parse_wall_clock("2026-11-26 05:00:00\n")
+    taken = parse_vzdump_name("vzdump-qemu-100-2026_11_26-03_00_01.vma.zst").taken_at
+    assert now - taken == datetime.timedelta(hours=1, minutes=59, seconds=59)
+    with pytest.raises(ParseError, match="wall clock"):
+        parse_wall_clock("1795661964.81")
