@@ -56,17 +56,18 @@ def test_each_hypervisor_holds_both_sets(hosts, inventory, vzdump, evidence_note
         host = hosts[mirror.host]
         now = backups.host_time(host)
         held = backups.vzdump_archives(host, vzdump.directory)
-        at_source = backups.vzdump_archives(hosts[mirror.source_host], vzdump.directory)
         for vm, vmid in inventory.vms_of(mirror.source_host).items():
-            ages = sorted((now - a.taken_at) / HOUR for a in held if a.vmid == vmid)
-            evidence_note(f"{mirror.host}: {len(ages)} copies of {mirror.source_host}'s {vm} ({vmid}), newest "
-                          f"{f'{ages[0]:.1f} h old' if ages else 'none'}; limit {limit_hours:g} h "
+            copies = sorted((a for a in held if a.vmid == vmid), key=lambda a: a.taken_at, reverse=True)
+            newest_hours = (now - copies[0].taken_at) / HOUR if copies else None
+            evidence_note(f"{mirror.host}: {len(copies)} copies of {mirror.source_host}'s {vm} ({vmid}), newest "
+                          f"{'none' if newest_hours is None else f'{newest_hours:.1f} h old'}; limit {limit_hours:g} h "
                           f"(B6's {vzdump.max_age_hours:g} h + {lag_hours:g} h from vzdump to the pull)")
-            if not ages or ages[0] > limit_hours:
+            if newest_hours is None or newest_hours > limit_hours:
+                at_source = backups.vzdump_archives(hosts[mirror.source_host], vzdump.directory)
                 source_names = sorted(a.name for a in at_source if a.vmid == vmid)
-                copies = sorted(a.name for a in held if a.vmid == vmid)
                 problems.append(f"{mirror.host}: no copy of {mirror.source_host}'s {vm} ({vmid}) younger than "
-                                f"{limit_hours:g} h (it holds {copies}, {mirror.source_host} holds {source_names})")
+                                f"{limit_hours:g} h (it holds {sorted(a.name for a in copies)}, "
+                                f"{mirror.source_host} holds {source_names})")
     assert not problems, "the rsync mirror is not complete: " + "; ".join(problems)
 
 
