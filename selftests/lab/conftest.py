@@ -11,7 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from picacheck.facts.crontab import parse_schedule
+from picacheck.facts.dumps import WALL_CLOCK_COMMAND, parse_wall_clock
+from picacheck.inventory import load_inventory
 from picacheck.lab import topology
+from picacheck.wait import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -80,6 +84,35 @@ def ssh(lab):
         return result.stdout
 
     return run
+
+
+@pytest.fixture(scope="session")
+def clear_of_hypervisor_cron(lab, ssh):
+    """Wait, if need be, until none of the hypervisors' cron jobs (the nightly vzdump, the
+    rsync pulls) starts within the next `needed_s` or started less than `settle_s` ago, on
+    each node's own clock: a CI run crossing 03:00 or 06:00 must not meet them in a test."""
+    backups = load_inventory(lab).backups
+    jobs = [(host, backups.vzdump.schedule) for host in backups.vzdump.hosts]
+    jobs += [(mirror.host, mirror.schedule) for mirror in backups.rsync]
+    starts: dict[str, list[int]] = {}  # host → the seconds of the day its jobs start at
+    for host, schedule in jobs:
+        starts.setdefault(host, []).extend(h * 3600 + m * 60 for h, m in parse_schedule(schedule).daily_times())
+
+    def is_clear(needed_s: float, settle_s: float) -> bool:
+        for host, seconds in starts.items():
+            now = parse_wall_clock(ssh(host, WALL_CLOCK_COMMAND))
+            second_of_day = now.hour * 3600 + now.minute * 60 + now.second
+            for start in seconds:
+                ahead = (start - second_of_day) % 86400
+                if ahead < needed_s or 86400 - ahead < settle_s:
+                    return False
+        return True
+
+    def wait(needed_s: float, settle_s: float = 180) -> None:
+        eventually(lambda: is_clear(needed_s, settle_s), timeout=needed_s + settle_s + 60, interval=10,
+                   what="a moment clear of the hypervisors' cron jobs")
+
+    return wait
 
 
 # Tearing a part of the lab down is tested last, in the reverse order of `lab up` (services,

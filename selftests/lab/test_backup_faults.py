@@ -26,8 +26,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from picacheck.facts.crontab import parse_schedule
-from picacheck.facts.dumps import WALL_CLOCK_COMMAND, parse_vzdump_name, parse_wall_clock, render_dump_name
+from picacheck.facts.dumps import parse_vzdump_name, render_dump_name
 from picacheck.inventory import load_inventory
 from picacheck.lab.backups import plan as backups_plan
 from picacheck.probes import backups
@@ -87,30 +86,6 @@ def _between_cron_ticks(period_s: float, before: float = 15, after: float = 20) 
         return after <= phase <= period_s - before
 
     eventually(quiet, timeout=period_s, interval=1, what="a moment between two cron ticks")
-
-
-def _clear_of_the_hypervisors_cron(inventory, ssh, needed_s: float, settle_s: float = 300) -> None:
-    """Wait, if need be, until none of the hypervisors' cron jobs (the nightly vzdump, the
-    rsync pulls) starts within the next `needed_s` or started less than `settle_s` ago, on
-    the node's own clock: a CI run crossing 03:00 or 06:00 must not see them in a test's window."""
-    backups_ = inventory.backups
-    jobs = [(host, backups_.vzdump.schedule) for host in backups_.vzdump.hosts]
-    jobs += [(mirror.host, mirror.schedule) for mirror in backups_.rsync]
-    starts: dict[str, list[int]] = {}  # host → seconds of the day its jobs start at
-    for host, schedule in jobs:
-        starts.setdefault(host, []).extend(h * 3600 + m * 60 for h, m in parse_schedule(schedule).daily_times())
-
-    def clear() -> bool:
-        for host, seconds in starts.items():
-            now = parse_wall_clock(ssh(host, WALL_CLOCK_COMMAND))
-            second_of_day = now.hour * 3600 + now.minute * 60 + now.second
-            for start in seconds:
-                ahead = (start - second_of_day) % 86400
-                if ahead < needed_s or 86400 - ahead < settle_s:
-                    return False
-        return True
-
-    eventually(clear, timeout=needed_s + settle_s + 60, interval=10, what="a moment clear of the hypervisors' cron jobs")
 
 
 def _running_tasks(service) -> list[dict]:
@@ -239,7 +214,7 @@ def test_the_nightly_vzdump_before_the_pulls_keeps_b6_and_b7(run_layer, inventor
     assert run.verdict("B6") == "holds" and run.verdict("B7") == "holds", run.output[-3000:]
 
 
-def test_alices_archives_missing_on_bob_break_b7_until_the_mirror_runs(run_layer, inventory, ssh):
+def test_alices_archives_missing_on_bob_break_b7_until_the_mirror_runs(run_layer, inventory, ssh, clear_of_hypervisor_cron):
     vzdump = inventory.backups.vzdump
     alice_vm = min(inventory.vms_of("alice").values())
 
@@ -247,7 +222,7 @@ def test_alices_archives_missing_on_bob_break_b7_until_the_mirror_runs(run_layer
         names = ssh(host, f"ls -1 {vzdump.directory}").split()
         return sorted(n for n in names if n.endswith(".vma.zst") and parse_vzdump_name(n).vmid == alice_vm)
 
-    _clear_of_the_hypervisors_cron(inventory, ssh, needed_s=120)  # bob's 06:00 pull would repair it too soon
+    clear_of_hypervisor_cron(needed_s=120)  # bob's 06:00 pull would repair it too soon
     copies = archives_of_alice_vm("bob")
     assert copies, f"no archive of alice's VM {alice_vm} on bob"
     ssh("bob", "rm -f " + " ".join(f"{vzdump.directory}/{name}" for name in copies))
@@ -266,11 +241,11 @@ def test_alices_archives_missing_on_bob_break_b7_until_the_mirror_runs(run_layer
     green_again(run_layer)
 
 
-def test_down_removes_everything_then_up_restores(pool, inventory, policies, ssh):
+def test_down_removes_everything_then_up_restores(pool, inventory, policies, ssh, clear_of_hypervisor_cron):
     from picacheck.lab import backups
     from picacheck.lab.backups import manage as backups_manage
 
-    _clear_of_the_hypervisors_cron(inventory, ssh, needed_s=600)  # a 03:00 vzdump would add archives
+    clear_of_hypervisor_cron(needed_s=600)  # a 03:00 vzdump would add archives
     assert backups.down() is True
     with docker_client(pool[inventory.swarm.managers[0]]) as client:
         assert not client.services.list(filters=backups_manage.LABEL_FILTER)
