@@ -271,7 +271,7 @@ def _all_output(directory: Path) -> str:
 
 def test_etherpad_scenario_creates_appends_and_reads_back_without_leaking_the_key(fake, tmp_path):
     run = run_slo(target(fake, "etherpad", "pad.picasoft.test", secrets_={"--apikey-file": str(fake["dir"] / "apikey")}),
-                         SLO, tmp_path / "etherpad")
+                  SLO, tmp_path / "etherpad")
     assert run.verdict.ok, run.evidence()
     names = {row.name for row in run.files.read_stats()}
     assert {"/api/1.2.13/createPad", "/api/1.2.13/appendText", "/api/1.2.13/getText"} <= names
@@ -286,7 +286,7 @@ def test_etherpad_scenario_creates_appends_and_reads_back_without_leaking_the_ke
 def test_an_etherpad_user_whose_pad_failed_tries_again_instead_of_failing_every_task(fake, tmp_path):
     fake["state"].failing_creates = 1
     run = run_slo(target(fake, "etherpad", "pad.picasoft.test", secrets_={"--apikey-file": str(fake["dir"] / "apikey")}),
-                         SLO.model_copy(update={"max_failure_ratio": 0.1}), tmp_path / "etherpad")
+                  SLO.model_copy(update={"max_failure_ratio": 0.1}), tmp_path / "etherpad")
     assert run.measured.failures == 1 and run.verdict.ok, run.evidence()
     assert fake["state"].pads == {}
 
@@ -295,8 +295,8 @@ def test_chat_scenario_registers_logs_in_posts_and_reads(fake, tmp_path):
     fake["state"].logins_left = 2  # the third login is refused as Synapse's per-address limit would
     # One task in five posts, drawn at random: 10 s make a run without a post unlikely on a busy machine.
     run = run_slo(target(fake, "chat", "team.picasoft.test",
-                                secrets_={"--registration-secret-file": str(fake["dir"] / "shared")}),
-                         SLO.model_copy(update={"duration_s": 10}), tmp_path / "chat")
+                         secrets_={"--registration-secret-file": str(fake["dir"] / "shared")}),
+                  SLO.model_copy(update={"duration_s": 10}), tmp_path / "chat")
     assert run.verdict.ok, run.evidence()
     rows = {row.name: row for row in run.files.read_stats()}
     assert rows["/_matrix/client/v3/rooms/[room]/send"].requests > 0
@@ -346,15 +346,15 @@ def test_a_name_the_certificate_does_not_carry_fails_every_request(fake, tmp_pat
 def test_a_refused_registration_is_a_counted_failure(fake, tmp_path):
     (fake["dir"] / "wrong").write_text("not the shared secret")
     run = run_slo(target(fake, "chat", "team.picasoft.test",
-                                secrets_={"--registration-secret-file": str(fake["dir"] / "wrong")}),
-                         SLO, tmp_path / "chat")
+                         secrets_={"--registration-secret-file": str(fake["dir"] / "wrong")}),
+                  SLO, tmp_path / "chat")
     assert not run.verdict.ok and run.measured.failures == 3
     assert any(f.name == "[setup] /_synapse/admin/v1/register" and "HTTP 403" in f.error for f in run.failures)
 
 
 def test_a_missing_secret_stops_the_run_with_a_clear_message(fake, tmp_path):
     run = run_slo(target(fake, "etherpad", "pad.picasoft.test",
-                                secrets_={"--apikey-file": str(tmp_path / "nowhere")}), SLO, tmp_path / "etherpad")
+                         secrets_={"--apikey-file": str(tmp_path / "nowhere")}), SLO, tmp_path / "etherpad")
     assert not run.verdict.ok
     assert any("--apikey-file" in warning for warning in run.warnings), run.warnings
 
@@ -372,7 +372,8 @@ def test_step_load_finds_the_capacity_and_writes_its_report(fake, tmp_path):
 def test_step_load_stops_at_the_first_breach(fake, tmp_path):
     impossible = SLO.model_copy(update={"p95_ms": 0.001})
     plan = StepPlan(max_users=6, step_users=2, step_seconds=4)
-    capacity, _ = runner.run_capacity(target(fake, "wiki", "wiki.picasoft.test"), impossible, plan, tmp_path / "cap", rate=PACE)
+    capacity, _ = runner.run_capacity(target(fake, "wiki", "wiki.picasoft.test"), impossible, plan, tmp_path / "cap",
+                                      rate=PACE)
     assert capacity.stopped_early and capacity.capacity is None
     assert capacity.first_breach is not None and capacity.first_breach.users == 2
     assert len(capacity.steps) == 1, "the run ended after the first step"
