@@ -12,13 +12,18 @@ from pathlib import Path
 import pytest
 
 from picacheck.chaos import catalog
+from picacheck.probes.remote import HostPool
 
 
 @pytest.fixture(scope="session")
-def chaos_context(inventory, hosts):
+def chaos_context(inventory):
+    """The experiments' own connections: unlike the checks' pool, it reconnects to a host
+    that was down (the experiments' victims come back)."""
     from picacheck.run import machine_control  # the glue that picks the lab's or Proxmox's control
 
-    return catalog.ChaosContext(inventory, hosts, machine_control(inventory, hosts))
+    hosts = HostPool(inventory)
+    yield catalog.ChaosContext(inventory, hosts, machine_control(inventory, hosts))
+    hosts.close()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,23 @@ class Verdict(str, Enum):
     not_checked = "not checked"
 
 
+class Status(str, Enum):
+    """How a claim is shown: its verdict, except that a claim that holds with a finding is
+    never shown as plainly holding (never green)."""
+
+    holds = "holds"
+    holds_with_finding = "holds, with a finding"
+    broken = "broken"
+    not_applicable = "not applicable here"
+    not_checked = "not checked"
+
+    @classmethod
+    def of(cls, verdict: Verdict, has_findings: bool) -> "Status":
+        if verdict == Verdict.holds and has_findings:
+            return cls.holds_with_finding
+        return cls(verdict.value)
+
+
 @dataclass(frozen=True)
 class Claim:
     id: str

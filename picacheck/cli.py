@@ -17,6 +17,7 @@ import os
 import sys
 
 from picacheck.errors import EXIT_USER_ERROR, UserError
+from picacheck.findings import FAIL_ON_CHOICES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--reports", default=None, help="where run folders go (default: reports/ of the clone)")
     verify.add_argument("--chaos", action="store_true",
                         help="also run the chaos experiments (chaos/) after the layers: they break the target on purpose")
+    verify.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default=None,
+                        help="findings at or above this severity fail the run (exit 1); default: none on a lab "
+                             "(its findings are the documentation's), high on staging and production")
     verify.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     verify.set_defaults(handler=_verify)
 
@@ -107,7 +111,7 @@ def _verify(args: argparse.Namespace) -> int:
     from picacheck import run
 
     return run.verify(inventory_path=args.inventory, layers=args.layer, reports_root=args.reports,
-                      extra=args.pytest_args, with_chaos=args.chaos)
+                      extra=args.pytest_args, with_chaos=args.chaos, fail_on=args.fail_on)
 
 
 def _chaos(args: argparse.Namespace) -> int:

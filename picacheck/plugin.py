@@ -19,12 +19,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from picacheck.claims import Verdict, all_claims
 from picacheck.errors import UserError
+from picacheck.findings import FAIL_ON_CHOICES, Finding, FindingKind, Severity, default_fail_on, failing
 from picacheck.inventory import Inventory, load_inventory
 from picacheck.lab import topology
 from picacheck.probes.remote import HostPool, evidence
@@ -35,6 +37,8 @@ NOT_APPLICABLE = "not applicable here"
 
 _inventory_key = pytest.StashKey[Inventory]()
 _outcomes_key = pytest.StashKey[matrix.Outcomes]()
+_unreachable_key = pytest.StashKey[dict]()
+_started_key = pytest.StashKey[float]()
 
 
 def default_inventory_path() -> str:
@@ -45,10 +49,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("picacheck")
     group.addoption("--inventory", default=None, help="inventory YAML (default: the embedded lab's)")
     group.addoption("--report-dir", default=None, help="also write summary.json with the claims matrix here")
+    group.addoption("--fail-on", default=None, choices=FAIL_ON_CHOICES,
+                    help="findings at or above this severity fail the run (default: none on a lab, high elsewhere)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_outcomes_key] = matrix.Outcomes()
+    config.stash[_unreachable_key] = {}
+    config.stash[_started_key] = time.time()
     for line in (
         "hosts: layer: the hypervisors",
         "cluster: layer: corosync, GlusterFS, Swarm",
@@ -160,10 +168,42 @@ def inventory(request: pytest.FixtureRequest) -> Inventory:
 
 
 @pytest.fixture(scope="session")
-def hosts(inventory: Inventory):
-    pool = HostPool(inventory)
-    yield pool
-    pool.close()
+def hosts(request: pytest.FixtureRequest, inventory: Inventory) -> HostPool:
+    """One SSH connection per host for the whole run (see `_host_pool`)."""
+    return _host_pool(request.config)
+
+
+_pool_key = pytest.StashKey[HostPool]()
+
+
+def _host_pool(config: pytest.Config) -> HostPool:
+    """The run's hosts. Every host is first asked for its SSH banner, all at once: an
+    unreachable host is named once, its checks fail at once with the reason, and the run
+    goes on (the report is written; the run exits 1)."""
+    if _pool_key not in config.stash:
+        pool = HostPool(inventory_of(config), remember_unreachable=True)
+        config.stash[_pool_key] = pool
+        unreachable = pool.preflight()
+        config.stash[_unreachable_key].update(unreachable)
+        for name, reason in unreachable.items():
+            _say(config, f"picacheck: {name} is unreachable: {reason}; its checks fail with that reason")
+    return config.stash[_pool_key]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Checks of the layers talk to hosts: the pre-flight runs before the first of them,
+    also where no check of a host runs (an unreachable host still fails the run)."""
+    if not session.config.option.collectonly and any(_layer_of(item) for item in session.items):
+        _host_pool(session.config)
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(line, yellow=True, bold=True)
+    else:
+        print(line, file=sys.stderr)
 
 
 def documented(value, what: str):
@@ -206,12 +246,25 @@ def vzdump(inventory):
 
 @pytest.fixture
 def evidence_note(request: pytest.FixtureRequest):
-    """Attach a measured figure or a finding to this check's entry in the claims matrix."""
+    """Attach a measured figure to this check's entry in the claims matrix."""
 
     def note(text: str) -> None:
         request.node.user_properties.append(("evidence", text))
 
     return note
+
+
+@pytest.fixture
+def finding(request: pytest.FixtureRequest):
+    """Attach a finding (a danger seen even where the claim holds) to this check:
+    `finding(FindingKind.security, Severity.high, "the dashboard answers from outside")`.
+    With `claim`, it goes to that claim only (a check carrying several claims)."""
+
+    def attach(kind: FindingKind, severity: Severity, text: str, claim: str | None = None) -> None:
+        found = Finding(FindingKind(kind), Severity(severity), text, claim, request.node.nodeid)
+        request.node.user_properties.append(("finding", found.as_dict()))
+
+    return attach
 
 
 # --- evidence and outcomes -------------------------------------------------------------
@@ -233,12 +286,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if commands:
             notes.append(commands)
     report.picacheck_notes = notes  # type: ignore[attr-defined]
+    report.picacheck_findings = [  # type: ignore[attr-defined]
+        Finding.from_dict(value) for key, value in item.user_properties if key == "finding"]
     return report
 
 
 def _short_failure(report: pytest.TestReport) -> str:
+    """The check's own message, without pytest's introspection of the assertion."""
     crash = getattr(report.longrepr, "reprcrash", None)
-    return crash.message if crash is not None else str(report.longrepr).splitlines()[-1]
+    message = crash.message if crash is not None else str(report.longrepr).splitlines()[-1]
+    return message.split("\nassert ", 1)[0]
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -249,7 +306,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped:
         notes.append(_skip_reason(report))
     if _current_config:
-        _current_config[0].stash[_outcomes_key].record(report.nodeid, verdict, notes)
+        _current_config[0].stash[_outcomes_key].record(report.nodeid, verdict, notes,
+                                                       getattr(report, "picacheck_findings", []))
 
 
 def _verdict_of(report: pytest.TestReport) -> Verdict | None:
@@ -279,19 +337,47 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    report_dir = session.config.getoption("--report-dir")
+    config = session.config
+    pool = config.stash.get(_pool_key, None)
+    if pool is not None:
+        config.stash[_unreachable_key].update(
+            {name: reason.removeprefix(f"{name}: ") for name, reason in pool.unreachable().items()})
+        pool.close()
+    if config.stash[_unreachable_key] and session.exitstatus == 0:
+        session.exitstatus = 1  # an unreachable host is a verdict, and not a healthy one
+    inventory = config.stash.get(_inventory_key, None)
+    rows = config.stash[_outcomes_key].matrix(all_claims(), inventory.not_applicable if inventory else {})
+    findings = matrix.all_findings(rows)
+    fail_on = config.getoption("--fail-on") or default_fail_on(inventory.environment.kind.value if inventory else "lab")
+    failing_findings = failing(findings, fail_on)
+    if failing_findings and session.exitstatus == 0:
+        _say(config, f"picacheck: {len(failing_findings)} finding(s) at or above --fail-on {fail_on}: the run fails")
+        session.exitstatus = 1
+    report_dir = config.getoption("--report-dir")
     if not report_dir:
         return
-    inventory = session.config.stash.get(_inventory_key, None)
-    rows = session.config.stash[_outcomes_key].matrix(all_claims(), inventory.not_applicable if inventory else {})
+    started = config.stash[_started_key]
     summary = {
         "inventory": inventory.environment.model_dump(mode="json") if inventory else None,
-        "exit_status": int(exitstatus),
+        "hosts": _hosts_summary(inventory),
+        "started": started,
+        "duration_s": round(time.time() - started, 1),
+        "exit_status": int(session.exitstatus),
+        "fail_on": fail_on,
         "counts": matrix.count(rows),
+        "findings": [finding.as_dict() for finding in findings],
+        "unreachable": config.stash[_unreachable_key],
         "claims": [row.as_dict() for row in rows],
     }
     Path(report_dir).mkdir(parents=True, exist_ok=True)
     (Path(report_dir) / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+
+
+def _hosts_summary(inventory: Inventory | None) -> list[dict]:
+    if inventory is None:
+        return []
+    return [{"name": name, "roles": list(host.roles), "address": host.ssh.address, "jump": host.ssh.jump}
+            for name, host in inventory.hosts.items()]
 
 
 @pytest.hookimpl(optionalhook=True)

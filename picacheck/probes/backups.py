@@ -15,6 +15,7 @@ from picacheck.facts import ParseError
 from picacheck.facts.dumps import (
     WALL_CLOCK_COMMAND, VzdumpArchive, dump_is_complete, parse_dump_name, parse_vzdump_name, parse_wall_clock,
 )
+from picacheck.facts.listing import LISTING_FORMAT, parse_listing
 from picacheck.probes.remote import RemoteHost
 from picacheck.wait import NotYet, eventually
 
@@ -47,19 +48,17 @@ class BackupDirectory:
 
 
 def list_backups(host: RemoteHost, directory: str) -> BackupDirectory:
-    output = host.check_output(
-        f"date +%s.%N; find {shlex.quote(directory)} -maxdepth 1 -type f -printf '%f\\t%s\\t%T@\\n'"
-    )
-    lines = output.splitlines()
-    files = []
-    for line in lines[1:]:
-        name, size, mtime = line.rsplit("\t", 2)
-        try:
-            named = parse_dump_name(name)
-        except ParseError:
-            named = None
-        files.append(BackupFile(name, int(size), float(mtime), named))
-    return BackupDirectory(directory, float(lines[0]), tuple(files))
+    listing = host.parsed(f"date +%s.%N; find {shlex.quote(directory)} -maxdepth 1 -type f -printf '{LISTING_FORMAT}'",
+                          parse_listing)
+    files = tuple(BackupFile(f.name, f.size, f.mtime, _named_time(f.name)) for f in listing.files)
+    return BackupDirectory(directory, listing.host_now, files)
+
+
+def _named_time(name: str) -> datetime.datetime | None:
+    try:
+        return parse_dump_name(name)
+    except ParseError:
+        return None
 
 
 def settled_backups(host: RemoteHost, directory: str, quiet_seconds: float = 5.0,
@@ -101,4 +100,4 @@ def vzdump_archives(host: RemoteHost, directory: str) -> tuple[VzdumpArchive, ..
 
 def host_time(host: RemoteHost) -> datetime.datetime:
     """The host's wall clock, in its own time zone (see WALL_CLOCK_COMMAND)."""
-    return parse_wall_clock(host.check_output(WALL_CLOCK_COMMAND))
+    return host.parsed(WALL_CLOCK_COMMAND, parse_wall_clock)

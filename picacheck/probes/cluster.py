@@ -13,45 +13,42 @@ from picacheck.probes.remote import RemoteHost
 
 def quorum_status(host: RemoteHost) -> corosync.QuorumStatus:
     # corosync-quorumtool exits non-zero when the cluster is not quorate; its output still
-    # says why, so it is parsed whatever the exit status (an empty output is an error).
-    result = host.run("corosync-quorumtool -s")
-    if not result.stdout.strip():
-        raise AssertionError(f"{host.name}: corosync-quorumtool printed nothing: {result.stderr.strip()}")
-    return corosync.parse_quorum_status(result.stdout)
+    # says why, so it is parsed whatever the exit status (an empty output is a ParseError).
+    return host.parsed("corosync-quorumtool -s", corosync.parse_quorum_status, any_status=True)
 
 
 def corosync_conf(host: RemoteHost, path: str) -> corosync.CorosyncConf:
-    return corosync.parse_corosync_conf(host.check_output(f"cat {path}"))
+    return host.parsed(f"cat {path}", corosync.parse_corosync_conf)
 
 
 def corosync_unit(host: RemoteHost) -> systemd.UnitFile:
     """The unit as systemd sees it: the file and its drop-ins (`systemctl cat`)."""
-    return systemd.parse_unit_file(host.check_output("systemctl cat corosync.service"))
+    return host.parsed("systemctl cat corosync.service", systemd.parse_unit_file)
 
 
 # --- GlusterFS ---------------------------------------------------------------------------
 
 
 def peer_status(host: RemoteHost) -> gluster.PeerStatus:
-    return gluster.parse_peer_status(host.check_output("gluster peer status"))
+    return host.parsed("gluster peer status", gluster.parse_peer_status)
 
 
 def volume_info(host: RemoteHost, volume: str) -> gluster.GlusterVolume:
-    volumes = gluster.parse_volume_info(host.check_output(f"gluster volume info {volume}"))
+    volumes = host.parsed(f"gluster volume info {volume}", gluster.parse_volume_info)
     found = next((v for v in volumes if v.name == volume), None)
     assert found is not None, f"{host.name}: no volume {volume}"
     return found
 
 
 def volume_status(host: RemoteHost, volume: str) -> gluster.VolumeStatus:
-    report = gluster.parse_volume_status(host.check_output(f"gluster volume status {volume}"))
+    report = host.parsed(f"gluster volume status {volume}", gluster.parse_volume_status)
     status = report.volume(volume)
     assert status is not None, f"{host.name}: `gluster volume status {volume}` shows no such volume: {report.errors}"
     return status
 
 
 def heal_info(host: RemoteHost, volume: str) -> gluster.HealInfo:
-    return gluster.parse_heal_info(host.check_output(f"gluster volume heal {volume} info"))
+    return host.parsed(f"gluster volume heal {volume} info", gluster.parse_heal_info)
 
 
 # --- Docker Swarm (the Docker API over SSH) ---------------------------------------------

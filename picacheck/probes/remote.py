@@ -8,13 +8,14 @@ reproduce any check by hand with `ssh -F <that file> <host>`.
 
 from __future__ import annotations
 
-import select
-import socket
+import shutil
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import paramiko
 import testinfra.host
@@ -22,7 +23,12 @@ from testinfra.backend.base import CommandResult
 from testinfra.backend.paramiko import ParamikoBackend
 
 from picacheck.errors import UserError
+from picacheck.facts.errors import ParseError
 from picacheck.inventory.model import Inventory
+from picacheck.probes import ssh
+from picacheck.probes.ssh import CommandTimeout, HostUnreachable
+
+T = TypeVar("T")
 
 # --- evidence --------------------------------------------------------------------------
 
@@ -69,14 +75,6 @@ class EvidenceLog:
 evidence = EvidenceLog()
 
 
-class HostUnreachable(UserError):
-    pass
-
-
-class CommandTimeout(UserError):
-    pass
-
-
 # --- ssh_config ------------------------------------------------------------------------
 
 
@@ -116,17 +114,24 @@ def write_ssh_config(inventory: Inventory, directory: Path | None = None) -> Pat
 
 
 class TimedParamikoBackend(ParamikoBackend):
-    """testinfra's paramiko backend, with a deadline on every command.
+    """testinfra's paramiko backend, with every wait bounded (see probes/ssh.py).
 
-    The stock backend waits forever for a command to finish; a hung NFS mount or a dead
-    daemon would hang the whole run. Here a command that outlives its timeout is abandoned
-    (its channel closed) and reported as a CommandTimeout.
+    One connection per host, opened on first use and reused. With `remember_unreachable`
+    (a verification run), a host that could not be reached is not tried again: each later
+    check fails at once with the first attempt's reason, so a dead host costs the run one
+    timeout, not one per check. Chaos experiments reconnect instead (their victims return).
     """
 
-    def __init__(self, name: str, ssh_config: Path, connect_timeout: int, command_timeout: int):
+    def __init__(self, name: str, ssh_config: Path, connect_timeout: int, command_timeout: int,
+                 remember_unreachable: bool = False):
         super().__init__(name, ssh_config=str(ssh_config), timeout=connect_timeout)
         self.name = name
+        self.ssh_config = ssh_config
+        self.connect_timeout = connect_timeout
         self.command_timeout = command_timeout
+        self.remember_unreachable = remember_unreachable
+        self.unreachable: str | None = None  # the reason, once a connection failed
+        self._connect_lock = threading.Lock()
         self._per_thread = threading.local()  # chaos observers share one connection across threads
 
     @property
@@ -139,57 +144,35 @@ class TimedParamikoBackend(ParamikoBackend):
 
     @property
     def client(self) -> paramiko.SSHClient:  # type: ignore[override]
-        try:
-            return self._connected_client()
-        except (OSError, paramiko.SSHException, EOFError) as error:
-            raise HostUnreachable(f"{self.name}: cannot connect over SSH ({_reason(error)})") from None
+        with self._connect_lock:
+            existing = self.__dict__.get("_client")
+            if existing is not None and existing.get_transport() and existing.get_transport().is_active():
+                return existing
+            if self.unreachable and self.remember_unreachable:
+                raise HostUnreachable(self.unreachable)
+            try:
+                client = ssh.connect(ssh.Target.from_ssh_config(self.name, self.ssh_config), self.connect_timeout)
+            except HostUnreachable as error:
+                self.unreachable = str(error)
+                raise
+            self.__dict__["_client"] = client
+            return client
 
     @client.deleter
     def client(self) -> None:  # testinfra drops a dead connection this way before retrying
         self.__dict__.pop("_client", None)
 
-    def _connected_client(self) -> paramiko.SSHClient:
-        existing = self.__dict__.get("_client")
-        if existing is not None and existing.get_transport() and existing.get_transport().is_active():
-            return existing
-        client = ParamikoBackend.client.func(self)  # type: ignore[attr-defined]
-        self.__dict__["_client"] = client
-        return client
+    def mark_unreachable(self, reason: str) -> None:
+        self.unreachable = f"{self.name}: {reason}"
 
     def _exec_command(self, command: bytes) -> tuple[int, bytes, bytes]:
         timeout = self.deadline_override or self.command_timeout
-        channel = self.client.get_transport().open_session(timeout=timeout)
-        channel.exec_command(command)
-        stdout, stderr = bytearray(), bytearray()
-        deadline = time.monotonic() + timeout
-        while True:
-            while channel.recv_ready():
-                stdout += channel.recv(65536)
-            while channel.recv_stderr_ready():
-                stderr += channel.recv_stderr(65536)
-            if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
-                break
-            if time.monotonic() > deadline:
-                channel.close()
-                raise CommandTimeout(
-                    f"{self.name}: `{command.decode(errors='replace')}` did not finish within {timeout}s"
-                )
-            select.select([channel], [], [], 0.2)
-        return channel.recv_exit_status(), bytes(stdout), bytes(stderr)
+        return ssh.run_command(self.client, command, timeout, self.name)
 
     def close(self) -> None:
         client = self.__dict__.pop("_client", None)
         if client is not None:
             client.close()
-
-
-def _reason(error: BaseException) -> str:
-    if isinstance(error, socket.timeout):
-        return "connection timed out"
-    if isinstance(error, paramiko.AuthenticationException):
-        return "authentication failed: check the user and key_file in the inventory"
-    text = str(error) or type(error).__name__
-    return text.splitlines()[0]
 
 
 # --- the hosts a run talks to ----------------------------------------------------------
@@ -230,14 +213,31 @@ class RemoteHost:
             )
         return result.stdout
 
+    def parsed(self, command: str, parse: Callable[[str], T], *, timeout: int | None = None,
+               any_status: bool = False) -> T:
+        """`parse` applied to the stdout of a command that must succeed (`any_status`: whatever
+        its exit status). Output the parser cannot read is a clear failure naming the host,
+        the command and what came back, never a parser's traceback."""
+        output = self.run(command, timeout=timeout).stdout if any_status else self.check_output(command, timeout=timeout)
+        try:
+            return parse(output)
+        except (ParseError, ValueError, KeyError, IndexError, TypeError) as error:
+            shown = output if len(output) <= 300 else output[:300] + f"… ({len(output)} bytes in all)"
+            raise AssertionError(f"{self.name}: `{command}` returned output that cannot be read "
+                                 f"({type(error).__name__}: {str(error)[:200]}): {shown!r}") from None
+
     def close(self) -> None:
         self.backend.close()
 
 
 class HostPool:
-    """One lazily opened SSH connection per inventory host, shared by a whole run."""
+    """One lazily opened SSH connection per inventory host, shared by a whole run.
 
-    def __init__(self, inventory: Inventory, ssh_config: Path | None = None):
+    `remember_unreachable`: a host that could not be reached once is not tried again in
+    this pool (a verification run); chaos experiments use a pool that reconnects.
+    """
+
+    def __init__(self, inventory: Inventory, ssh_config: Path | None = None, remember_unreachable: bool = False):
         if inventory.environment.kind.value == "production" and not _production_allowed():
             raise UserError(
                 f"inventory {inventory.environment.name!r} is a production inventory: "
@@ -245,7 +245,9 @@ class HostPool:
                 "administrator's machine to verify it for real)"
             )
         self.inventory = inventory
-        self.ssh_config = ssh_config or write_ssh_config(inventory)
+        self._own_config_dir = None if ssh_config else Path(tempfile.mkdtemp(prefix="picacheck-ssh-"))
+        self.ssh_config = ssh_config or write_ssh_config(inventory, self._own_config_dir)
+        self.remember_unreachable = remember_unreachable
         self._hosts: dict[str, RemoteHost] = {}
         self._lock = threading.Lock()
 
@@ -254,15 +256,41 @@ class HostPool:
             if name not in self._hosts:
                 if name not in self.inventory.hosts:
                     raise UserError(f"no host named {name!r} in the inventory")
-                ssh = self.inventory.hosts[name].ssh
-                backend = TimedParamikoBackend(name, self.ssh_config, ssh.connect_timeout, ssh.command_timeout)
+                connection = self.inventory.hosts[name].ssh
+                backend = TimedParamikoBackend(name, self.ssh_config, connection.connect_timeout,
+                                               connection.command_timeout, self.remember_unreachable)
                 self._hosts[name] = RemoteHost(name, backend)
             return self._hosts[name]
+
+    def preflight(self) -> dict[str, str]:
+        """Ask every host for its SSH banner at once; return the unreachable ones and why.
+
+        Those hosts are marked unreachable in this pool, so that their checks fail at once
+        with the reason instead of each waiting for its own timeout.
+        """
+        direct = {name: host.ssh for name, host in self.inventory.hosts.items() if not host.ssh.jump}
+        with ThreadPoolExecutor(max_workers=min(32, max(1, len(direct)))) as pool:
+            answers = dict(zip(direct, pool.map(
+                lambda c: ssh.banner_check(c.address, c.port, c.connect_timeout), direct.values())))
+        unreachable = {name: reason for name, reason in answers.items() if reason}
+        for name, host in self.inventory.hosts.items():
+            jump = host.ssh.jump
+            if jump and jump in unreachable:
+                unreachable[name] = f"reached through {jump}, which is unreachable"
+        for name, reason in unreachable.items():
+            self[name].backend.mark_unreachable(reason)
+        return unreachable
+
+    def unreachable(self) -> dict[str, str]:
+        """Hosts that could not be reached in this pool so far, with the reason."""
+        return {name: host.backend.unreachable for name, host in self._hosts.items() if host.backend.unreachable}
 
     def close(self) -> None:
         for host in self._hosts.values():
             host.close()
         self._hosts.clear()
+        if self._own_config_dir is not None:
+            shutil.rmtree(self._own_config_dir, ignore_errors=True)
 
 
 def _production_allowed() -> bool:

@@ -119,16 +119,27 @@ class TableCheck:
 
 @dataclass
 class ScriptReplay:
-    """The report's restore.sh run against the scratch server."""
+    """The report's restore.sh run on the newest dump in a fresh scratch server (B9)."""
 
     command: str
-    succeeded: bool
+    succeeded: bool  # the script said "Restore succeeded" and exited 0
     output: list[str]
+    differences: list[str] = field(default_factory=list)  # against what the drill restored
+
+    @property
+    def restores(self) -> bool:
+        return self.succeeded and not self.differences
+
+    def first_error(self) -> str | None:
+        errors = [line for line in self.output if "error" in line.lower()]
+        return errors[0] if errors else (self.output[-1] if self.output and not self.succeeded else None)
 
     def summary(self) -> str:
-        errors = [line for line in self.output if "error" in line.lower()]
-        verdict = "works" if self.succeeded else "FAILS"
-        return f"{verdict}" + (f": {errors[0]}" if errors and not self.succeeded else "")
+        if self.restores:
+            return "restores the newest dump: the same tables, rows and checksums as the drill's restore"
+        if not self.succeeded:
+            return f"FAILS: {self.first_error() or 'no output'}"
+        return "runs, but restores other data than the dump holds: " + "; ".join(self.differences)
 
 
 @dataclass
@@ -217,9 +228,8 @@ class DrillResult:
         if self.report_script is None:
             return f"{self.database}: the report's restore.sh was not replayed"
         replay = self.report_script
-        finding = "" if replay.succeeded else " (FINDING: the documented restore procedure does not work)"
-        return (f"{self.database}: the report's restore.sh ({replay.command}) against the scratch server "
-                f"{replay.summary()}{finding}")
+        return (f"{self.database}: the report's restore.sh ({replay.command}) in a fresh scratch server "
+                f"{replay.summary()}")
 
 
 def _size(n: float) -> str:
@@ -595,13 +605,17 @@ class Scratch:
             raise AssertionError(str(error)) from None
         self.start_s = time.monotonic() - started
 
-    def restore(self, live: Query) -> None:
-        """Copy the dump in (the backup directory is mounted read-only), restore it, timed."""
+    def copy_dump_in(self) -> None:
+        """The backup directory is mounted read-only: the dump is copied in, timed."""
         started = time.monotonic()
         code, _, err = _exec(self.container, ["cp", f"{BACKUP_MOUNT}/{self.dump}", self.dump_path])
         if code != 0:
             raise AssertionError(f"copying {self.dump} into the scratch server failed: {err.strip()[:300]}")
         self.copy_s = time.monotonic() - started
+
+    def restore(self, live: Query) -> None:
+        """Copy the dump in and restore it with the engine's SQL client, timed."""
+        self.copy_dump_in()
         into = self.engine.prepare(self.container, self.dump_path, live)
         started = time.monotonic()
         code, _, err = _exec(self.container, self.engine.restore_argv(self.dump_path, into), self.engine.scratch_env())
@@ -619,9 +633,13 @@ class Scratch:
             raise AssertionError(f"reading the restored database failed (exit {code}): {err.strip()[:300]}")
         return [line.split("\t") for line in out.splitlines() if line]
 
-    def replay_report_script(self) -> ScriptReplay:
-        """The report's restore.sh, made by its own heredoc with the scratch server's address."""
+    def replay_report_script(self, live: Query) -> ScriptReplay:
+        """The report's restore.sh, made by its own heredoc with this (fresh) scratch
+        server's address, run on the dump as the report's procedure would: into a server
+        that has the database (PostgreSQL) but none of the data."""
+        self.copy_dump_in()
         engine = self.engine
+        engine.prepare(self.container, self.dump_path, live)
         if engine.name == "mysql":
             env = {"MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": "3306", "MYSQL_USER": "root",
                    "MYSQL_PASS": "scratch-server-without-grants"}
@@ -694,11 +712,12 @@ def restore_drill(hosts: HostPool, inventory: Inventory, policy: DumpPolicy) -> 
             result.notes.append(f"removed scratch servers left by an interrupted drill: {', '.join(removed)}")
         result.image = _local_image(client, live.image)
 
-        def scratch_for(dump: str) -> Scratch:
+        def scratch_for(dump: str, restored: bool = True) -> Scratch:
             server = Scratch(client, engine, result.image, policy.directory, dump)
             stack.callback(server.remove)  # removed whatever happens, last made first
             server.start()
-            server.restore(live_query)
+            if restored:
+                server.restore(live_query)
             return server
 
         scratch = scratch_for(newest.name)
@@ -719,8 +738,31 @@ def restore_drill(hosts: HostPool, inventory: Inventory, policy: DumpPolicy) -> 
         started = time.monotonic()
         _compare(engine, scratch.query, live_query, previous_dump, result)
         result.compare_s = time.monotonic() - started
-        result.report_script = scratch.replay_report_script()
+        result.report_script = _replay_report_script(engine, scratch, lambda: scratch_for(newest.name, restored=False),
+                                                     live_query)
     return result
+
+
+def _replay_report_script(engine: _Engine, drilled: Scratch, fresh: Callable[[], Scratch],
+                          live: Query) -> ScriptReplay:
+    """B9: the report's restore.sh on the newest dump, in a fresh scratch server; what it
+    restored is compared with what the drill restored (tables, row counts, checksums)."""
+    replay_server = fresh()
+    replay = replay_server.replay_report_script(live)
+    tables = [row[0] for row in drilled.query(engine.tables_sql())]
+    replayed_tables = {row[0] for row in replay_server.query(engine.tables_sql())} if replay.succeeded else set()
+    missing = [t for t in tables if t not in replayed_tables]
+    common = [t for t in tables if t in replayed_tables]
+    columns: dict[str, list[str]] = {}
+    if engine.name == "mysql" and common:
+        for table, column in drilled.query(engine.columns_sql()):
+            columns.setdefault(table, []).append(column)
+    expected = _aggregates(engine, drilled.query, common, columns)
+    got = _aggregates(engine, replay_server.query, common, columns)
+    differing = [t for t in common if expected[t] != got[t]]
+    replay.differences = ([f"{len(missing)} of {len(tables)} tables not restored"] if missing else []) + \
+        [f"{t}: {got[t][0]} rows, the dump holds {expected[t][0]}" for t in differing[:5]]
+    return replay
 
 
 def _named_epoch(host, named: datetime.datetime | None) -> float:

@@ -3,26 +3,26 @@ and configuration files, read on a host and returned as facts."""
 
 from __future__ import annotations
 
-import json
+import shlex
 from dataclasses import dataclass
 
 from picacheck.facts import fstab as fstab_facts
-from picacheck.facts import hosts, iptables, mdadm, mdstat, resolv
+from picacheck.facts import hosts, iproute, iptables, lvm, mdadm, mdstat, mounts, resolv
 from picacheck.probes.remote import RemoteHost
 
 # --- storage -----------------------------------------------------------------------------
 
 
 def read_mdstat(host: RemoteHost) -> mdstat.Mdstat:
-    return mdstat.parse_mdstat(host.check_output("cat /proc/mdstat"))
+    return host.parsed("cat /proc/mdstat", mdstat.parse_mdstat)
 
 
 def mdadm_detail(host: RemoteHost, array: str) -> mdadm.MdadmDetail:
-    return mdadm.parse_mdadm_detail(host.check_output(f"mdadm --detail /dev/{array}"))
+    return host.parsed(f"mdadm --detail /dev/{array}", mdadm.parse_mdadm_detail)
 
 
 def mdadm_conf(host: RemoteHost, path: str) -> mdadm.MdadmConf:
-    return mdadm.parse_mdadm_conf(host.check_output(f"cat {path}"))
+    return host.parsed(f"cat {path}", mdadm.parse_mdadm_conf)
 
 
 @dataclass(frozen=True)
@@ -33,46 +33,44 @@ class LogicalVolume:
 
 
 def logical_volumes(host: RemoteHost) -> list[LogicalVolume]:
-    report = json.loads(host.check_output("lvs --reportformat json -o vg_name,lv_name,lv_dm_path"))
-    volumes = report["report"][0]["lv"]
-    resolved = host.check_output(
-        "readlink -f " + " ".join(f"/dev/{v['vg_name']}/{v['lv_name']}" for v in volumes)
-    ).split() if volumes else []
-    return [LogicalVolume(v["vg_name"], v["lv_name"], device) for v, device in zip(volumes, resolved)]
+    volumes = host.parsed("lvs --reportformat json -o vg_name,lv_name,lv_dm_path", lvm.parse_lvs_report)
+    resolved = resolve_paths(host, [f"/dev/{v.vg}/{v.lv}" for v in volumes])
+    return [LogicalVolume(v.vg, v.lv, resolved[f"/dev/{v.vg}/{v.lv}"]) for v in volumes]
 
 
-def physical_volumes(host: RemoteHost) -> dict[str, str]:
+def physical_volumes(host: RemoteHost) -> dict[str, str | None]:
     """Physical volume device → its volume group."""
-    report = json.loads(host.check_output("pvs --reportformat json -o pv_name,vg_name"))
-    return {pv["pv_name"]: pv["vg_name"] for pv in report["report"][0]["pv"]}
+    return {pv.device: pv.vg for pv in host.parsed("pvs --reportformat json -o pv_name,vg_name", lvm.parse_pvs_report)}
 
 
 def active_swaps(host: RemoteHost) -> set[str]:
     """Active swap devices, resolved to their /dev/dm-N or /dev/… node."""
-    lines = host.check_output("cat /proc/swaps").splitlines()[1:]
-    devices = [line.split()[0] for line in lines if line.strip()]
-    return set(host.check_output("readlink -f " + " ".join(devices)).split()) if devices else set()
+    return set(resolve_paths(host, list(host.parsed("cat /proc/swaps", mounts.parse_proc_swaps))).values())
 
 
-@dataclass(frozen=True)
-class MountedFilesystem:
-    path: str
-    source: str
-    fstype: str
-    size_bytes: int
+def resolve_paths(host: RemoteHost, paths: list[str]) -> dict[str, str]:
+    """Each path with its symbolic links resolved on the host (`readlink -f`)."""
+    if not paths:
+        return {}
+    lines = host.check_output("readlink -f " + " ".join(shlex.quote(p) for p in paths)).splitlines()
+    if len(lines) != len(paths):
+        raise AssertionError(f"{host.name}: `readlink -f` resolved {len(lines)} of {len(paths)} paths: {paths}")
+    return dict(zip(paths, lines))
+
+
+MountedFilesystem = mounts.MountedFilesystem
 
 
 def mounted(host: RemoteHost, path: str) -> MountedFilesystem | None:
     """What is mounted exactly on `path` (None: nothing, the path lives on its parent's filesystem)."""
-    result = host.run(f"findmnt --json --bytes --output TARGET,SOURCE,FSTYPE,SIZE --mountpoint {path}")
-    if result.rc != 0 or not result.stdout.strip():
-        return None
-    entry = json.loads(result.stdout)["filesystems"][0]
-    return MountedFilesystem(entry["target"], entry["source"], entry["fstype"], int(entry.get("size") or 0))
+    # findmnt prints nothing and exits 1 when nothing is mounted there.
+    found = host.parsed(f"findmnt --json --bytes --output TARGET,SOURCE,FSTYPE,SIZE --mountpoint {shlex.quote(path)}",
+                        mounts.parse_findmnt, any_status=True)
+    return found[0] if found else None
 
 
 def fstab(host: RemoteHost) -> fstab_facts.Fstab:
-    return fstab_facts.parse_fstab(host.check_output("cat /etc/fstab"))
+    return host.parsed("cat /etc/fstab", fstab_facts.parse_fstab)
 
 
 def disk_boot_sector_has_grub(host: RemoteHost, disk: str) -> bool:
@@ -83,38 +81,30 @@ def disk_boot_sector_has_grub(host: RemoteHost, disk: str) -> bool:
 # --- network -----------------------------------------------------------------------------
 
 
-def addresses(host: RemoteHost) -> dict[str, list[str]]:
+def addresses(host: RemoteHost) -> dict[str, tuple[str, ...]]:
     """Interface → its addresses in CIDR form."""
-    links = json.loads(host.check_output("ip -j addr show"))
-    return {
-        link["ifname"]: [f"{a['local']}/{a['prefixlen']}" for a in link.get("addr_info", [])] for link in links
-    }
+    return host.parsed("ip -j addr show", iproute.parse_ip_addr)
 
 
-def routes(host: RemoteHost, family: str = "-4") -> list[dict]:
-    return json.loads(host.check_output(f"ip -j {family} route show"))
+def routes(host: RemoteHost, family: str = "-4") -> tuple[iproute.Route, ...]:
+    return host.parsed(f"ip -j {family} route show", iproute.parse_ip_route)
 
 
 def sysctl_values(host: RemoteHost, pattern: str) -> dict[str, str]:
     """Values of /proc/sys files matching a glob, e.g. net/ipv6/conf/*/autoconf."""
-    output = host.check_output(f"grep -H . /proc/sys/{pattern} 2>/dev/null || true")
-    values = {}
-    for line in output.splitlines():
-        path, _, value = line.partition(":")
-        values[path.removeprefix("/proc/sys/")] = value.strip()
-    return values
+    return host.parsed(f"grep -H . /proc/sys/{pattern} 2>/dev/null || true", iproute.parse_sysctl_grep)
 
 
 def iptables_save(host: RemoteHost, table: str = "nat") -> iptables.IptablesSave:
-    return iptables.parse_iptables_save(host.check_output(f"iptables-save -t {table}"))
+    return host.parsed(f"iptables-save -t {table}", iptables.parse_iptables_save)
 
 
 def resolv_conf(host: RemoteHost) -> resolv.ResolvConf:
-    return resolv.parse_resolv_conf(host.check_output("cat /etc/resolv.conf"))
+    return host.parsed("cat /etc/resolv.conf", resolv.parse_resolv_conf)
 
 
 def etc_hosts(host: RemoteHost) -> hosts.EtcHosts:
-    return hosts.parse_etc_hosts(host.check_output("cat /etc/hosts"))
+    return host.parsed("cat /etc/hosts", hosts.parse_etc_hosts)
 
 
 def file_text(host: RemoteHost, path: str) -> str | None:

@@ -1,8 +1,10 @@
-"""The claims matrix: for every documented claim, its verdict in this run and the evidence.
+"""The claims matrix: for every documented claim, its verdict in this run, its findings and
+the evidence.
 
 Checks and experiments report outcomes per test; a claim's verdict combines the outcomes of
 every test that carries its ID (one broken check breaks the claim). A claim that no test
 checked is "not checked"; one the inventory declares unshowable is "not applicable here".
+A claim that holds but whose checks attached findings is shown "holds, with a finding".
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import html
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from picacheck.claims import Claim, Verdict, combine
+from picacheck.claims import Claim, Status, Verdict, combine
+from picacheck.findings import Finding
 
 
 @dataclass
@@ -20,6 +23,11 @@ class Row:
     verdict: Verdict
     checks: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def status(self) -> Status:
+        return Status.of(self.verdict, bool(self.findings))
 
     def as_dict(self) -> dict:
         return {
@@ -27,8 +35,10 @@ class Row:
             "section": self.claim.section,
             "text": self.claim.text,
             "verdict": self.verdict.value,
+            "status": self.status.value,
             "checks": self.checks,
             "evidence": self.evidence,
+            "findings": [finding.as_dict() for finding in self.findings],
         }
 
 
@@ -39,13 +49,15 @@ class Outcomes:
         self._claims_of: dict[str, list[str]] = {}
         self._verdicts: dict[str, list[Verdict]] = defaultdict(list)
         self._notes: dict[str, list[str]] = defaultdict(list)
+        self._findings: dict[str, list[Finding]] = defaultdict(list)
 
     def expect(self, nodeid: str, claims: list[str]) -> None:
         self._claims_of[nodeid] = claims
 
-    def record(self, nodeid: str, verdict: Verdict, notes: list[str]) -> None:
+    def record(self, nodeid: str, verdict: Verdict, notes: list[str], findings: list[Finding] = ()) -> None:
         self._verdicts[nodeid].append(verdict)
         self._notes[nodeid].extend(notes)
+        self._findings[nodeid].extend(f for f in findings if f not in self._findings[nodeid])
 
     def matrix(self, claims: tuple[Claim, ...], not_applicable: dict[str, str]) -> list[Row]:
         by_claim: dict[str, list[str]] = defaultdict(list)
@@ -58,10 +70,11 @@ class Outcomes:
             verdicts = [_test_verdict(self._verdicts[n]) for n in nodeids if self._verdicts.get(n)]
             verdict = combine(verdicts)
             notes = list(dict.fromkeys(note for n in nodeids for note in self._notes.get(n, [])))
+            findings = [f for n in nodeids for f in self._findings.get(n, []) if f.claim in (None, claim.id)]
             if verdict == Verdict.not_checked and claim.id in not_applicable:
                 verdict = Verdict.not_applicable
                 notes.append(not_applicable[claim.id])
-            rows.append(Row(claim, verdict, nodeids, notes))
+            rows.append(Row(claim, verdict, nodeids, notes, list(dict.fromkeys(findings))))
         return rows
 
 
@@ -71,17 +84,23 @@ def _test_verdict(phases: list[Verdict]) -> Verdict:
 
 
 def count(rows: list[Row]) -> dict[str, int]:
-    totals = {verdict.value: 0 for verdict in Verdict}
+    """How many claims are shown with each status."""
+    totals = {status.value: 0 for status in Status}
     for row in rows:
-        totals[row.verdict.value] += 1
+        totals[row.status.value] += 1
     return totals
 
 
-_COLOURS = {
-    Verdict.holds: "#1a7f37",
-    Verdict.broken: "#cf222e",
-    Verdict.not_applicable: "#6e7781",
-    Verdict.not_checked: "#9a6700",
+def all_findings(rows: list[Row]) -> list[Finding]:
+    return list(dict.fromkeys(finding for row in rows for finding in row.findings))
+
+
+COLOURS = {
+    Status.holds: "#1a7f37",
+    Status.holds_with_finding: "#bc4c00",
+    Status.broken: "#cf222e",
+    Status.not_applicable: "#6e7781",
+    Status.not_checked: "#9a6700",
 }
 
 
@@ -92,7 +111,7 @@ def render_html(rows: list[Row], inventory=None) -> str:
         f"{html.escape(inventory.environment.name)} ({inventory.environment.kind.value})" if inventory else "unknown"
     )
     summary = " · ".join(
-        f'<span style="color:{_COLOURS[v]};font-weight:bold">{totals[v.value]} {v.value}</span>' for v in Verdict
+        f'<span style="color:{COLOURS[s]};font-weight:bold">{totals[s.value]} {s.value}</span>' for s in Status
     )
     body = "\n".join(_render_row(row) for row in rows)
     return (
@@ -106,13 +125,15 @@ def render_html(rows: list[Row], inventory=None) -> str:
 
 
 def _render_row(row: Row) -> str:
+    findings = "".join(f"<p style='margin:0;color:{COLOURS[Status.holds_with_finding]}'><b>finding</b> "
+                       f"{html.escape(finding.line())}</p>" for finding in row.findings)
     evidence = "<br>".join(
         f"<pre style='white-space:pre-wrap;margin:0'>{html.escape(note[:2000])}</pre>" for note in row.evidence[:5]
     )
-    colour = _COLOURS[row.verdict]
+    colour = COLOURS[row.status]
     return (
         "<tr style='border-top:1px solid #ddd;vertical-align:top'>"
         f"<td><b>{row.claim.id}</b></td><td>{html.escape(row.claim.text)}</td>"
-        f"<td style='color:{colour};font-weight:bold;white-space:nowrap'>{row.verdict.value}</td>"
-        f"<td>{evidence}</td></tr>"
+        f"<td style='color:{colour};font-weight:bold;white-space:nowrap'>{row.status.value}</td>"
+        f"<td>{findings}{evidence}</td></tr>"
     )

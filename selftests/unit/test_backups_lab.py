@@ -208,14 +208,22 @@ def test_rows_older_than_the_dump_must_come_back():
     assert any("public.events (2)" in p for p in result.problems())
 
 
-def test_the_report_scripts_failure_is_evidence_not_the_verdict():
+def test_the_report_scripts_failure_is_b9s_verdict_not_b5s():
     result = _result(report_script=restore.ScriptReplay(
         "pg_restore -w -d DB < dump", False,
         ["=> Restore database from /x.sql",
          "pg_restore: error: input file appears to be a text format dump. Please use psql.", "   Restore failed"]))
-    assert result.problems() == []
+    assert result.problems() == []  # B5: the dump restores with the right client
+    assert not result.report_script.restores
     note = result.report_script_note()
-    assert "FAILS" in note and "text format dump" in note and "FINDING" in note
+    assert "FAILS" in note and "pg_restore: error: input file appears to be a text format dump" in note
+
+
+def test_a_report_script_that_runs_but_restores_other_data_does_not_restore():
+    replay = restore.ScriptReplay("mysql < dump", True, ["   Restore succeeded"], ["public.pads: 3 rows, the dump holds 5"])
+    assert not replay.restores
+    assert "restores other data than the dump holds: public.pads: 3 rows" in replay.summary()
+    assert restore.ScriptReplay("mysql < dump", True, ["   Restore succeeded"]).restores
 
 
 def test_identifiers_are_quoted():

@@ -1,5 +1,6 @@
 """The CLI: plan connects to nothing, production is never contacted, bad input exits 2."""
 
+import json
 import socket
 import subprocess
 import sys
@@ -69,14 +70,18 @@ def test_cli_verify_missing_key_exits_2(tmp_path):
     assert "hosts.node1.ssh.key_file" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_cli_verify_unreachable_host_exits_2_quickly(tmp_path):
+def test_cli_verify_unreachable_host_is_a_verdict_the_report_is_written_and_the_run_exits_1(tmp_path):
     key = tmp_path / "key"
     key.write_text("not really a key")
     path = _lab_like_inventory(tmp_path, "127.0.0.1", key)  # port 9 (discard): nothing listens
     result = _cli("verify", "--inventory", str(path), "--reports", str(tmp_path / "reports"))
-    assert result.returncode == 2
-    assert "host node1 (127.0.0.1:9) is unreachable" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert output.count("node1 is unreachable: SSH port closed (connection refused on 127.0.0.1:9)") == 1
+    assert "Traceback" not in output
+    summary = json.loads((tmp_path / "reports" / "latest" / "summary.json").read_text())
+    assert summary["unreachable"] == {"node1": "SSH port closed (connection refused on 127.0.0.1:9)"}
+    assert summary["exit_status"] == 1
 
 
 def test_cli_without_command_prints_help_and_exits_2():

@@ -56,13 +56,13 @@ def test_public_interface_addresses_and_default_routes(hosts, network, hyperviso
     for family, gateway in (("-4", network.gateway4), ("-6", network.gateway6)):
         if gateway is None:
             continue
-        defaults = [r for r in system.routes(host, family) if r.get("dst") == "default"]
-        assert any(r.get("gateway") == gateway.via and r.get("dev") == network.public_interface for r in defaults), (
+        defaults = [r for r in system.routes(host, family) if r.dst == "default"]
+        assert any(r.gateway == gateway.via and r.dev == network.public_interface for r in defaults), (
             f"{hypervisor}: default {family} routes are {defaults}, documented via {gateway.via} dev {network.public_interface}"
         )
         if gateway.onlink:
-            route = next(r for r in defaults if r.get("gateway") == gateway.via)
-            assert "onlink" in route.get("flags", []), f"{hypervisor}: the default route via {gateway.via} is not onlink"
+            route = next(r for r in defaults if r.gateway == gateway.via)
+            assert "onlink" in route.flags, f"{hypervisor}: the default route via {gateway.via} is not onlink"
 
 
 @pytest.mark.claim("H9")

@@ -68,7 +68,7 @@ def test_volume_groups_hold_the_documented_volumes(hosts, inventory, hypervisor)
             if expected.mountpoint:
                 mount = system.mounted(hosts[hypervisor], expected.mountpoint)
                 assert mount is not None, f"{hypervisor}: nothing mounted on {expected.mountpoint}"
-                mounted_device = hosts[hypervisor].check_output(f"readlink -f {mount.source}").strip()
+                mounted_device = system.resolve_paths(hosts[hypervisor], [mount.source])[mount.source]
                 assert mounted_device == found.device, (
                     f"{hypervisor}: {expected.mountpoint} is {mount.source}, documented {group.name}/{expected.name}"
                 )
@@ -106,6 +106,7 @@ def test_documented_mounts_exist_with_their_size(hosts, inventory, hypervisor):
         mount = system.mounted(hosts[hypervisor], expected.path)
         assert mount is not None, f"{hypervisor}: {expected.path} is not a separate filesystem"
         if expected.size_gb:
+            assert mount.size_bytes is not None, f"{hypervisor}: findmnt did not say the size of {expected.path}"
             size_gb = mount.size_bytes / 1e9
             assert _within(size_gb, expected.size_gb), (
                 f"{hypervisor}: {expected.path} is {size_gb:.2f} GB, documented about {expected.size_gb} GB"

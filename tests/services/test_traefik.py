@@ -3,6 +3,7 @@ round-robin DNS served by every node, the dashboard (S1–S5)."""
 
 import pytest
 
+from picacheck.findings import FindingKind, Severity
 from picacheck.probes import cluster, web
 
 
@@ -57,14 +58,18 @@ def test_certificate_is_valid_for_the_domain(inventory, traefik, service, eviden
 
 
 @pytest.mark.claim("S4")
-def test_dashboard_is_published_and_exposure_is_reported(inventory, traefik, evidence_note):
+def test_dashboard_is_published_and_exposure_is_reported(inventory, traefik, evidence_note, finding):
     if traefik.dashboard_port is None:
         pytest.skip("not applicable here: the inventory documents no dashboard")
     reachable = {node: web.port_open(address, traefik.dashboard_port) for node, address in inventory.round_robin_addresses().items()}
     assert all(reachable.values()), f"the dashboard port {traefik.dashboard_port} does not answer on {reachable}"
     # This run is outside the cluster: an answer here means anyone can reach the dashboard.
-    finding = f"SECURITY FINDING: the Traefik dashboard answers from outside the cluster on port {traefik.dashboard_port}"
-    evidence_note(finding if not traefik.dashboard_public_ok else f"dashboard public on {traefik.dashboard_port} (accepted)")
+    where = ", ".join(f"{node} ({address})" for node, address in inventory.round_robin_addresses().items())
+    if traefik.dashboard_public_ok:
+        evidence_note(f"the dashboard answers on port {traefik.dashboard_port} through {where} (accepted by the inventory)")
+    else:
+        finding(FindingKind.security, Severity.high,
+                f"the Traefik dashboard answers from outside the cluster on port {traefik.dashboard_port} through {where}")
 
 
 @pytest.mark.claim("S5")
