@@ -14,34 +14,93 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
+from picacheck import secrets
 from picacheck.errors import EXIT_USER_ERROR, UserError
 from picacheck.findings import FAIL_ON_CHOICES
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return EXIT_USER_ERROR
+    """Exit 0 (all good), 1 (a claim broken, an experiment refuted, a host unreachable),
+    2 (a problem to fix before running: one line on stderr), 130/143 (interrupted)."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = secrets.ScrubbingStream(sys.stdout), secrets.ScrubbingStream(sys.stderr)
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
+        return _dispatch(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _flush_quietly()
+        sys.stdout, sys.stderr = streams
+
+
+def _dispatch(argv: list[str] | None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return EXIT_USER_ERROR
         return args.handler(args) or 0
     except UserError as error:
-        print(f"picacheck: error: {error}", file=sys.stderr)
+        _error(str(error))
         return EXIT_USER_ERROR
+    except Terminated:
+        _error("terminated (SIGTERM)")
+        return 143
     except KeyboardInterrupt:
-        print("picacheck: interrupted", file=sys.stderr)
+        _error("interrupted")
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: not an error
-        sys.stdout = open(os.devnull, "w")
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # Python's advice: no second error at exit
         return 0
+    except OSError as error:  # a full disk, an unwritable folder: the system's words, one line
+        where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+        _error(f"{error.strerror or error}{where}")
+        return EXIT_USER_ERROR
+    except Exception as error:  # a bug: still one line, and the way to see more
+        if os.environ.get("PICACHECK_DEBUG") == "1":
+            raise
+        _error(f"internal error: {type(error).__name__}: {str(error)[:300]} (PICACHECK_DEBUG=1 shows the traceback)")
+        return EXIT_USER_ERROR
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is so that every `finally` (rollbacks, journals,
+    the partial report) runs as on Ctrl-C."""
+
+
+def _terminated(signum, frame):
+    raise Terminated()
+
+
+def _error(message: str) -> None:
+    try:
+        print(f"picacheck: error: {message}", file=sys.stderr, flush=True)
+    except OSError:
+        pass
+
+
+def _flush_quietly() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one line and exit 2 (argparse's usage stays behind --help)."""
+
+    def error(self, message: str):
+        raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="picacheck", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(metavar="COMMAND")
+    parser = _Parser(prog="picacheck", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(metavar="COMMAND", parser_class=_Parser)
 
     verify = commands.add_parser("verify", help="run the verification suite against an inventory")
     verify.add_argument("--inventory", help="inventory YAML (default: the embedded lab's)")
@@ -49,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--reports", default=None, help="where run folders go (default: reports/ of the clone)")
     verify.add_argument("--chaos", action="store_true",
                         help="also run the chaos experiments (chaos/) after the layers: they break the target on purpose")
+    verify.add_argument("--allow-production", action="store_true",
+                        help="allow a production inventory (reading; with --chaos or the load layer, you also type "
+                             "its name to confirm)")
     verify.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default=None,
                         help="findings at or above this severity fail the run (exit 1); default: none on a lab "
                              "(its findings are the documentation's), high on staging and production")
@@ -60,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.set_defaults(handler=_plan)
 
     inventory = commands.add_parser("inventory", help="inventory tools")
-    inventory_commands = inventory.add_subparsers(metavar="ACTION")
+    inventory_commands = inventory.add_subparsers(metavar="ACTION", parser_class=_Parser)
     check = inventory_commands.add_parser("check", help="validate an inventory file")
     check.add_argument("file")
     check.set_defaults(handler=_inventory_check)
@@ -99,6 +161,8 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--min-rps", type=float, help="override the SLO's minimum throughput")
     load.add_argument("--no-stop-on-breach", action="store_true", help="run every step even after the SLO broke")
     load.add_argument("--reports", default=None, help="where run folders go (default: reports/ of the clone)")
+    load.add_argument("--allow-production", action="store_true",
+                      help="allow a production inventory (you will type its name to confirm)")
     load.set_defaults(handler=_load)
 
     lab = commands.add_parser("lab", help="the embedded lab")
@@ -111,7 +175,8 @@ def _verify(args: argparse.Namespace) -> int:
     from picacheck import run
 
     return run.verify(inventory_path=args.inventory, layers=args.layer, reports_root=args.reports,
-                      extra=args.pytest_args, with_chaos=args.chaos, fail_on=args.fail_on)
+                      extra=args.pytest_args, with_chaos=args.chaos, fail_on=args.fail_on,
+                      allow_production=args.allow_production)
 
 
 def _chaos(args: argparse.Namespace) -> int:
@@ -138,7 +203,7 @@ def _load(args: argparse.Namespace) -> int:
         p95_ms=args.p95_ms, max_failure_ratio=args.max_failure_ratio, min_rps=args.min_rps,
         stop_on_breach=not args.no_stop_on_breach)
     return run.load(args.service, args.inventory, options, args.reports, master_host=args.master_host,
-                    master_port=args.master_port)
+                    master_port=args.master_port, allow_production=args.allow_production)
 
 
 def _plan(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from picacheck import guard
 from picacheck.claims import Verdict, all_claims
 from picacheck.errors import UserError
 from picacheck.findings import FAIL_ON_CHOICES, Finding, FindingKind, Severity, default_fail_on, failing
@@ -132,20 +133,62 @@ def _layer_of(item: pytest.Item) -> str | None:
     return None
 
 
-def _refuse_production(config: pytest.Config) -> None:
-    """The production inventory is planned and validated, never contacted by a run."""
+# --- the production guard ------------------------------------------------------------
+
+GRANT_PLUGIN = "picacheck-grant"  # run.verify registers the command's decision under this name
+_grant_key = pytest.StashKey[guard.Grant]()
+
+
+class CommandGrant:
+    """The decision `picacheck verify` took (flags, typed name) before starting pytest."""
+
+    def __init__(self, grant: guard.Grant):
+        self.grant = grant
+
+
+def _access_needed(items: list[pytest.Item]) -> guard.Access | None:
+    """Chaos and load change the target; the other layers only read it."""
+    if any(_is_experiment(item) or _layer_of(item) == "load" for item in items):
+        return guard.Access.change
+    return guard.Access.read if any(_layer_of(item) for item in items) else None
+
+
+def _is_experiment(item: pytest.Item) -> bool:
+    return Path(str(item.path)).parent.name == "chaos"
+
+
+def _authorise(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The run's grant: the command's, or (pytest run directly) what the guard allows
+    without a typed confirmation. A run that may not do what it holds ends with exit 2."""
+    access = _access_needed(items)
+    if access is None:
+        return
+    given = config.pluginmanager.get_plugin(GRANT_PLUGIN)
     inventory = inventory_of(config)
-    if inventory.environment.kind.value == "production" and os.environ.get("PICACHECK_ALLOW_PRODUCTION") != "1":
-        message = (f"{inventory.environment.name!r} is a production inventory: the suite does not contact it "
-                   "(an administrator may set PICACHECK_ALLOW_PRODUCTION=1 on their own machine)")
-        print(f"picacheck: {message}", file=sys.stderr)
-        pytest.exit(message, returncode=2)
+    try:
+        grant = given.grant if given else guard.decide(inventory, access, what="this run")
+        guard.require(inventory, grant, access, "this run")
+    except UserError as error:
+        print(f"picacheck: {error}", file=sys.stderr)
+        pytest.exit(str(error), returncode=2)
+    config.stash[_grant_key] = grant
 
 
+@pytest.fixture(scope="session")
+def grant(request: pytest.FixtureRequest) -> guard.Grant | None:
+    """What this run may do to its environment (see picacheck/guard.py)."""
+    return request.config.stash.get(_grant_key, None)
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection: the guard weighs what will really run
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not session.config.option.collectonly:
+        _authorise(session.config, session.items)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselection, which reads the layer markers added here
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     outcomes = config.stash[_outcomes_key]
-    if any(_layer_of(item) for item in items) and not config.option.collectonly:
-        _refuse_production(config)
     for item in items:
         layer = _layer_of(item)
         if layer:
@@ -181,7 +224,7 @@ def _host_pool(config: pytest.Config) -> HostPool:
     unreachable host is named once, its checks fail at once with the reason, and the run
     goes on (the report is written; the run exits 1)."""
     if _pool_key not in config.stash:
-        pool = HostPool(inventory_of(config), remember_unreachable=True)
+        pool = HostPool(inventory_of(config), remember_unreachable=True, grant=config.stash.get(_grant_key, None))
         config.stash[_pool_key] = pool
         unreachable = pool.preflight()
         config.stash[_unreachable_key].update(unreachable)
@@ -336,8 +379,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 # --- the claims matrix -----------------------------------------------------------------
 
 
+_interrupted_key = pytest.StashKey[int]()
+
+
+def pytest_keyboard_interrupt(excinfo) -> None:
+    """Ctrl-C (130) or SIGTERM (143, raised by the CLI as a KeyboardInterrupt subclass named
+    Terminated): the partial report is still written, and the run exits with that status."""
+    if _current_config and excinfo.errisinstance(KeyboardInterrupt):  # not pytest.exit()
+        _current_config[0].stash[_interrupted_key] = 143 if excinfo.typename == "Terminated" else 130
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
+    if _interrupted_key in config.stash:
+        session.exitstatus = config.stash[_interrupted_key]
     pool = config.stash.get(_pool_key, None)
     if pool is not None:
         config.stash[_unreachable_key].update(
@@ -392,3 +447,14 @@ def pytest_html_results_summary(prefix: list, summary: list, postfix: list, sess
     inventory = session.config.stash.get(_inventory_key, None)
     rows = session.config.stash[_outcomes_key].matrix(all_claims(), inventory.not_applicable if inventory else {})
     prefix.append(matrix.render_html(rows, inventory))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The last line of defence: every file of the run folder (summary, JUnit, HTML,
+    journals, load logs) is rewritten with the known secrets masked."""
+    report_dir = config.getoption("--report-dir", None)
+    if report_dir and Path(report_dir).is_dir():
+        from picacheck import secrets
+
+        secrets.scrub_tree(Path(report_dir))

@@ -16,7 +16,8 @@ import pytest
 from picacheck.claims import all_claims
 from picacheck.errors import UserError
 from picacheck.inventory import EnvironmentKind, Inventory, load_inventory
-from picacheck.plugin import claims_of, default_inventory_path
+from picacheck import guard, secrets
+from picacheck.plugin import CommandGrant, claims_of, default_inventory_path
 from picacheck.progress import say
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,10 +32,16 @@ def _suite() -> Path:
 
 
 def verify(inventory_path: str | None, layers: list[str] | None, reports_root: str | None, extra: list[str],
-           with_chaos: bool = False, fail_on: str | None = None) -> int:
-    inventory_path = inventory_path or default_inventory_path()
+           with_chaos: bool = False, fail_on: str | None = None, allow_production: bool = False,
+           confirm: guard.Confirm | None = None) -> int:
+    inventory_path = inventory_path_or_default(inventory_path)
     inventory = load_inventory(inventory_path)
-    refuse_production(inventory)
+    changes = with_chaos or not layers or "load" in layers
+    grant = guard.decide(inventory, guard.Access.change if changes else guard.Access.read,
+                         allow_production=allow_production, confirm=confirm,
+                         what="verify --chaos" if with_chaos else
+                         "verify with the load layer (read only: --layer hosts --layer cluster --layer services "
+                         "--layer backup)" if changes else "verify")
     preflight(inventory)
     run_dir = new_run_dir(Path(reports_root) if reports_root else REPO / "reports")
     suite = _suite()
@@ -58,18 +65,22 @@ def verify(inventory_path: str | None, layers: list[str] | None, reports_root: s
             "ignore::pytest.PytestAssertRewriteWarning",
             *([f"--fail-on={fail_on}"] if fail_on else []),
             *extra,
-        ]
+        ],
+        plugins=[CommandGrant(grant)],
     )
+    publish(run_dir, "summary.json")
     say(f"report: {run_dir / 'report.html'}")
     return int(exit_status)
 
 
-def refuse_production(inventory: Inventory) -> None:
-    if inventory.environment.kind == EnvironmentKind.production and os.environ.get("PICACHECK_ALLOW_PRODUCTION") != "1":
-        raise UserError(
-            f"{inventory.environment.name!r} is a production inventory: it is planned and validated, never "
-            "contacted (an administrator may set PICACHECK_ALLOW_PRODUCTION=1 on their own machine)"
-        )
+def inventory_path_or_default(path: str | None) -> str:
+    """The inventory to use: the one given (an empty string is an error, not the default),
+    else PICACHECK_INVENTORY, else the lab's."""
+    if path is None:
+        return default_inventory_path()
+    if not path.strip():
+        raise UserError("--inventory: an empty path (give a file, or leave the option out for the lab's inventory)")
+    return path
 
 
 def preflight(inventory: Inventory) -> None:
@@ -83,18 +94,34 @@ def preflight(inventory: Inventory) -> None:
 
 
 def new_run_dir(root: Path) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    run_dir = root / time.strftime("%Y%m%d-%H%M%S")
-    suffix = 1
-    while run_dir.exists():
-        suffix += 1
-        run_dir = root / f"{time.strftime('%Y%m%d-%H%M%S')}-{suffix}"
-    run_dir.mkdir()
-    latest = root / "latest"
-    if latest.is_symlink() or latest.exists():
-        latest.unlink()
-    latest.symlink_to(run_dir.name)
+    """A new run folder under `root`. `reports/latest` is pointed at it only once the run
+    has written its results (`publish`), so that an interrupted start never becomes latest."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        run_dir, suffix = root / stamp, 1
+        while run_dir.exists():
+            suffix += 1
+            run_dir = root / f"{stamp}-{suffix}"
+        run_dir.mkdir()
+    except OSError as error:
+        raise UserError(f"--reports {root}: cannot make a run folder there ({error.strerror or error})") from None
     return run_dir
+
+
+def publish(run_dir: Path, written: str) -> None:
+    """Point `latest` at `run_dir` if the run wrote `written` there (else leave it as it was);
+    mask every known secret in the run folder's files first."""
+    secrets.scrub_tree(run_dir)
+    if not (run_dir / written).exists():
+        return
+    latest = run_dir.parent / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(run_dir.name)
+    except OSError as error:
+        say(f"could not point {latest} at {run_dir.name}: {error.strerror or error}")
 
 
 # --- plan ------------------------------------------------------------------------------
@@ -213,17 +240,18 @@ def chaos(name: str, inventory_path: str | None, dry_run: bool, allow_production
 
 
 def load(service: str, inventory_path: str | None, options, reports_root: str | None = None,
-         master_host: str | None = None, master_port: int | None = None) -> int:
+         master_host: str | None = None, master_port: int | None = None, allow_production: bool = False) -> int:
     """`picacheck load SERVICE`: the capacity search in a run folder (or, with master_host,
     this machine as a remote worker of that master)."""
     from picacheck.load import command
 
-    inventory_path = inventory_path or default_inventory_path()
-    refuse_production(load_inventory(inventory_path))
+    inventory_path = inventory_path_or_default(inventory_path)
+    grant = guard.decide(load_inventory(inventory_path), guard.Access.change, allow_production=allow_production,
+                         what=f"load {service}")
     root = Path(reports_root) if reports_root else REPO / "reports"
     if master_host:
         root.mkdir(parents=True, exist_ok=True)
-        return command.worker(service, inventory_path, master_host, master_port, root)
+        return command.worker(service, inventory_path, master_host, master_port, root, grant=grant)
     run_dir = new_run_dir(root)
     say(f"load: capacity search of {service}; report in {run_dir}")
-    return command.capacity_search(service, inventory_path, options, run_dir)
+    return command.capacity_search(service, inventory_path, options, run_dir, grant=grant)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from picacheck.errors import UserError
+from picacheck import guard
 from picacheck.inventory import load_inventory
 from picacheck.inventory.model import Slo
 from picacheck.load import runner
@@ -71,11 +72,11 @@ def step_plan(slo: Slo, options: SearchOptions) -> StepPlan:
 
 
 def capacity_search(service_name: str, inventory_path: str, options: SearchOptions, run_dir: Path,
-                    out=print) -> int:
+                    out=print, grant: guard.Grant | None = None) -> int:
     """Search, print, write; exit status 0 when the documented load is within capacity."""
     inventory = load_inventory(inventory_path)
     service = find_service(inventory, service_name)
-    target = target_for(inventory, service, inventory_path)
+    target = target_for(inventory, service, inventory_path, grant=grant)
     slo = objectives(service.slo, options, service.name)
     plan = step_plan(slo, options)
     master_port = options.master_port
@@ -117,10 +118,10 @@ def _ms(value: float | None) -> str:
 
 
 def worker(service_name: str, inventory_path: str, master_host: str, master_port: int | None, run_dir: Path,
-           max_seconds: int = MAX_SEARCH_SECONDS) -> int:
+           max_seconds: int = MAX_SEARCH_SECONDS, grant: guard.Grant | None = None) -> int:
     inventory = load_inventory(inventory_path)
     service = find_service(inventory, service_name)
-    target = target_for(inventory, service, inventory_path)
+    target = target_for(inventory, service, inventory_path, grant=grant)
     out_dir = run_dir / "load" / f"{service.name}-worker-{os.getpid()}"
     print(f"worker for {service.name}: connecting to the master at {master_host}:{master_port or DEFAULT_MASTER_PORT} "
           f"(log in {out_dir})")

@@ -18,8 +18,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from picacheck import guard
 from picacheck.errors import UserError
-from picacheck.inventory.model import EnvironmentKind, Inventory, Service
+from picacheck.inventory.model import Inventory, Service
 
 LOCUSTFILES = Path(__file__).resolve().parent / "locustfiles"
 STEP_SHAPE = LOCUSTFILES / "stepload.py"
@@ -83,14 +84,6 @@ class Target:
         return options
 
 
-def refuse_production(inventory: Inventory) -> None:
-    if inventory.environment.kind == EnvironmentKind.production and os.environ.get("PICACHECK_ALLOW_PRODUCTION") != "1":
-        raise UserError(
-            f"{inventory.environment.name!r} is a production inventory: the suite does not load it "
-            "(an administrator may set PICACHECK_ALLOW_PRODUCTION=1 on their own machine)"
-        )
-
-
 def find_service(inventory: Inventory, name: str) -> Service:
     for service in inventory.services:
         if service.name == name or service.domain == name:
@@ -126,9 +119,10 @@ def secret_file(spec: SecretSpec, inventory_path: str | Path | None, environ=os.
 
 
 def target_for(inventory: Inventory, service: Service, inventory_path: str | Path | None = None,
-               environ=os.environ) -> Target:
-    """The load target of one service of the inventory (the nodes of its DNS round robin)."""
-    refuse_production(inventory)
+               environ=os.environ, grant: guard.Grant | None = None) -> Target:
+    """The load target of one service of the inventory (the nodes of its DNS round robin).
+    Loading production needs a grant to change it (see picacheck/guard.py)."""
+    guard.require(inventory, grant, guard.Access.change, f"the load test of {service.name}")
     scenario = scenario_of(service)
     addresses = tuple(inventory.round_robin_addresses().values())
     secrets = {}

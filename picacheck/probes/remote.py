@@ -22,6 +22,7 @@ import testinfra.host
 from testinfra.backend.base import CommandResult
 from testinfra.backend.paramiko import ParamikoBackend
 
+from picacheck import guard
 from picacheck.errors import UserError
 from picacheck.facts.errors import ParseError
 from picacheck.inventory.model import Inventory
@@ -237,13 +238,9 @@ class HostPool:
     this pool (a verification run); chaos experiments use a pool that reconnects.
     """
 
-    def __init__(self, inventory: Inventory, ssh_config: Path | None = None, remember_unreachable: bool = False):
-        if inventory.environment.kind.value == "production" and not _production_allowed():
-            raise UserError(
-                f"inventory {inventory.environment.name!r} is a production inventory: "
-                "the suite never contacts production (set PICACHECK_ALLOW_PRODUCTION=1 on an "
-                "administrator's machine to verify it for real)"
-            )
+    def __init__(self, inventory: Inventory, ssh_config: Path | None = None, remember_unreachable: bool = False,
+                 grant: guard.Grant | None = None):
+        guard.require(inventory, grant, guard.Access.read, "this run's connections")
         self.inventory = inventory
         self._own_config_dir = None if ssh_config else Path(tempfile.mkdtemp(prefix="picacheck-ssh-"))
         self.ssh_config = ssh_config or write_ssh_config(inventory, self._own_config_dir)
@@ -292,8 +289,3 @@ class HostPool:
         if self._own_config_dir is not None:
             shutil.rmtree(self._own_config_dir, ignore_errors=True)
 
-
-def _production_allowed() -> bool:
-    import os
-
-    return os.environ.get("PICACHECK_ALLOW_PRODUCTION") == "1"

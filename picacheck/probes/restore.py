@@ -45,7 +45,9 @@ from typing import Callable
 
 import docker.errors
 
+from picacheck import secrets
 from picacheck.errors import UserError
+from picacheck.secrets import Secret
 from picacheck.inventory.model import Database, DumpPolicy, Inventory
 from picacheck.probes import backups
 from picacheck.probes.docker_remote import docker_client
@@ -243,19 +245,9 @@ def _size(n: float) -> str:
 # --- credentials ---------------------------------------------------------------------------
 
 
-def database_password(database: Database) -> str:
+def database_password(database: Database) -> Secret:
     """The inventory's password for a database (a file, or an environment variable)."""
-    if database.password_file:
-        try:
-            value = open(database.password_file).read().strip()
-        except OSError as error:
-            raise UserError(f"databases.{database.name}.password_file: cannot read {database.password_file} "
-                            f"({error.strerror})") from None
-        if value:
-            return value
-    if database.password_env and os.environ.get(database.password_env):
-        return os.environ[database.password_env]
-    raise UserError(f"databases.{database.name}: no password (password_file or password_env) for the restore drill")
+    return secrets.from_inventory(f"databases.{database.name}", database.password_file, database.password_env)
 
 
 # --- the Docker side ---------------------------------------------------------------------------
@@ -382,7 +374,7 @@ class _Engine:
     scratch_user: str
     scratch_script: str
 
-    def __init__(self, database: Database, password: str):
+    def __init__(self, database: Database, password: Secret):
         self.db = database
         self.password = password
         self.dbname = database.database or database.name
@@ -408,10 +400,10 @@ exec mysqld --user=mysql --datadir={WORK}/data --skip-grant-tables --bind-addres
 """
 
     def scratch_env(self) -> dict:
-        return {"MYSQL_PWD": self.password}  # ignored without grant tables; right if they came back
+        return {"MYSQL_PWD": self.password.reveal()}  # ignored without grant tables; right if they came back
 
     def live_env(self) -> dict:
-        return {"MYSQL_PWD": self.password}
+        return {"MYSQL_PWD": self.password.reveal()}
 
     def live_argv(self, sql: str) -> list[str]:
         return ["mysql", "--protocol=socket", f"-u{self.db.user or 'root'}", "-N", "-B",
@@ -487,7 +479,7 @@ exec "$BIN/postgres" -D {WORK}/data -c listen_addresses=127.0.0.1 -c port=5432 -
         return {"PGOPTIONS": self.SESSION}
 
     def live_env(self) -> dict:
-        return {"PGPASSWORD": self.password, "PGOPTIONS": "-c default_transaction_read_only=on " + self.SESSION,
+        return {"PGPASSWORD": self.password.reveal(), "PGOPTIONS": "-c default_transaction_read_only=on " + self.SESSION,
                 "PGCONNECT_TIMEOUT": "10"}
 
     def live_argv(self, sql: str) -> list[str]:

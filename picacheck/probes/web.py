@@ -18,6 +18,8 @@ import urllib3
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
 
+from picacheck.secrets import Secret, basic_auth_pair
+
 TIMEOUT = urllib3.Timeout(connect=5, read=15)
 
 
@@ -54,10 +56,15 @@ def request(
     body: bytes | None = None,
     timeout: float | None = None,
     via: str | None = None,
+    auth: tuple[str, Secret] | None = None,
 ) -> Response:
     """One request to `address` (`via`: the node's name, for messages) for `domain`, without
-    following redirects. A failed connection raises an AssertionError naming the node."""
+    following redirects. A failed connection raises an AssertionError naming the node.
+    `auth` (user, Secret): HTTP basic authentication; the header is made here, so that the
+    password is never an argument that a traceback could show."""
     headers = {"Host": domain if port in (None, 80, 443) else f"{domain}:{port}", **(headers or {})}
+    if auth is not None:
+        headers.update(urllib3.make_headers(basic_auth=":".join(basic_auth_pair(*auth))))
     limits = urllib3.Timeout(connect=timeout, read=timeout) if timeout else TIMEOUT
     if url_scheme == "https":
         pool = urllib3.HTTPSConnectionPool(

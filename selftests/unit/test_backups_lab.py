@@ -15,6 +15,7 @@ import pytest
 from picacheck.facts.crontab import parse_crontab
 from picacheck.facts.dumps import parse_vzdump_name
 from picacheck.inventory.model import Backups, DumpPolicy
+from picacheck.secrets import Secret
 from picacheck.lab.backups import images, plan
 from picacheck.lab.backups import manage as backups_manage
 from picacheck.lab.hypervisors import vzdump
@@ -251,7 +252,7 @@ class _FakeServer:
 def _compare(live: dict, newest: dict, previous: dict | None):
     from picacheck.inventory.model import Database
 
-    engine = restore.ENGINES["postgresql"](Database(name="pg", engine="postgresql", database="db"), "x")
+    engine = restore.ENGINES["postgresql"](Database(name="pg", engine="postgresql", database="db"), Secret("x"))
     result = restore.DrillResult("pg", "postgresql", dump_complete=True, restore_status=0)
     witness = _FakeServer(previous) if previous is not None else None
     made = []

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from picacheck import guard
 from picacheck.errors import UserError
 from picacheck.inventory import load_inventory
 from picacheck.inventory.model import Slo
@@ -188,10 +189,13 @@ def test_secret_files_come_from_the_environment_first(tmp_path, monkeypatch):
 
 
 def test_production_is_refused_and_kinds_without_a_scenario_say_so(tmp_path, monkeypatch):
-    monkeypatch.delenv("PICACHECK_ALLOW_PRODUCTION", raising=False)
+    monkeypatch.setenv("PICACHECK_ALLOW_PRODUCTION", "1")  # an opt-in to read, never to load
     production = load_inventory(PRODUCTION)
     with pytest.raises(UserError, match="production inventory"):
         target.target_for(production, production.services[0], PRODUCTION)
+    read_only = guard.Grant(production.environment.name, guard.Access.read)
+    with pytest.raises(UserError, match="production inventory"):
+        target.target_for(production, production.services[0], PRODUCTION, grant=read_only)
     path, _ = lab_like(tmp_path)
     inventory = load_inventory(path)
     chat = next(s for s in inventory.services if s.kind == "chat")  # production's chat is Mattermost

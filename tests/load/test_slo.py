@@ -16,12 +16,13 @@ from picacheck.plugin import default_inventory_path
 
 
 @pytest.mark.claim("L1")
-def test_service_holds_its_documented_load_within_its_slo(request, inventory, service, load_dir, evidence_note,
+def test_service_holds_its_documented_load_within_its_slo(request, inventory, grant, service, load_dir, evidence_note,
                                                           attach_load_report):
     if service.slo is None:
         pytest.skip(f"not checked: the inventory documents no SLO (load objectives) for {service.name}")
     try:
-        target = target_for(inventory, service, request.config.getoption("--inventory") or default_inventory_path())
+        target = target_for(inventory, service, request.config.getoption("--inventory") or default_inventory_path(),
+                            grant=grant)
     except NoScenario as reason:
         pytest.skip(f"not checked: {reason}")
     except UserError as reason:  # e.g. a secret file the scenario needs is missing
