@@ -385,7 +385,8 @@ _interrupted_key = pytest.StashKey[int]()
 def pytest_keyboard_interrupt(excinfo) -> None:
     """Ctrl-C (130) or SIGTERM (143, raised by the CLI as a KeyboardInterrupt subclass named
     Terminated): the partial report is still written, and the run exits with that status."""
-    if _current_config and excinfo.errisinstance(KeyboardInterrupt):  # not pytest.exit()
+    # Not pytest.exit() nor pytest's own Session.Interrupted (errors during collection).
+    if _current_config and (excinfo.type is KeyboardInterrupt or excinfo.typename == "Terminated"):
         _current_config[0].stash[_interrupted_key] = 143 if excinfo.typename == "Terminated" else 130
 
 
