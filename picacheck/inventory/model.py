@@ -39,6 +39,7 @@ class Connection(Strict):
     address: str
     port: int = Field(22, ge=1, le=65535)
     user: str = "root"
+    sudo: bool = False  # the user runs the privileged commands through `sudo -n` (a CI user, not root)
     key_file: str | None = None
     jump: str | None = None  # name of another host of the inventory (ProxyJump)
     connect_timeout: int = Field(10, ge=1, le=300)

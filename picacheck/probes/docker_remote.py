@@ -13,10 +13,33 @@ from typing import Iterator
 
 import docker
 import requests.adapters
-from docker.transport.sshconn import SSHHTTPAdapter
-from docker.transport.sshconn import RecentlyUsedContainer
+from docker.transport.sshconn import RecentlyUsedContainer, SSHConnection, SSHConnectionPool, SSHHTTPAdapter
 
 from picacheck.probes.remote import RemoteHost
+
+
+class _DialConnection(SSHConnection):
+    """docker-py's SSH connection, with the dial command of the host (through sudo for a CI
+    user that is not root)."""
+
+    def __init__(self, ssh_transport, timeout: int, dial_command: str):
+        super().__init__(ssh_transport=ssh_transport, timeout=timeout)
+        self.dial_command = dial_command
+
+    def connect(self) -> None:
+        channel = self.ssh_transport.open_session(timeout=self.timeout)
+        channel.settimeout(self.timeout)
+        channel.exec_command(self.dial_command)
+        self.sock = channel
+
+
+class _DialPool(SSHConnectionPool):
+    def __init__(self, remote: RemoteHost, timeout: int, maxsize: int):
+        super().__init__(ssh_client=remote.backend.client, timeout=timeout, maxsize=maxsize)
+        self.dial_command = remote.backend.docker_dial_command
+
+    def _new_conn(self):
+        return _DialConnection(self.ssh_transport, self.timeout, self.dial_command)
 
 
 class _SharedConnectionAdapter(SSHHTTPAdapter):
@@ -39,6 +62,13 @@ class _SharedConnectionAdapter(SSHHTTPAdapter):
 
     def _connect(self) -> None:  # the shared client reconnects by itself
         pass
+
+    def get_connection(self, url, proxies=None):
+        with self.pools.lock:
+            pool = self.pools.get(url)
+            if pool is None:
+                pool = self.pools[url] = _DialPool(self.remote, self.timeout, self.max_pool_size)
+            return pool
 
     def close(self) -> None:  # the connection belongs to the host pool
         self.pools.clear()

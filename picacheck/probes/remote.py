@@ -124,13 +124,15 @@ class TimedParamikoBackend(ParamikoBackend):
     """
 
     def __init__(self, name: str, ssh_config: Path, connect_timeout: int, command_timeout: int,
-                 remember_unreachable: bool = False):
-        super().__init__(name, ssh_config=str(ssh_config), timeout=connect_timeout)
+                 remember_unreachable: bool = False, sudo: bool = False):
+        # testinfra wraps every command in get_sudo_command() when `sudo` is set.
+        super().__init__(name, ssh_config=str(ssh_config), timeout=connect_timeout, sudo=sudo)
         self.name = name
         self.ssh_config = ssh_config
         self.connect_timeout = connect_timeout
         self.command_timeout = command_timeout
         self.remember_unreachable = remember_unreachable
+        self.target = ssh.Target.from_ssh_config(name, ssh_config)
         self.unreachable: str | None = None  # the reason, once a connection failed
         self._connect_lock = threading.Lock()
         self._per_thread = threading.local()  # chaos observers share one connection across threads
@@ -152,7 +154,7 @@ class TimedParamikoBackend(ParamikoBackend):
             if self.unreachable and self.remember_unreachable:
                 raise HostUnreachable(self.unreachable)
             try:
-                client = ssh.connect(ssh.Target.from_ssh_config(self.name, self.ssh_config), self.connect_timeout)
+                client = ssh.connect(self.target, self.connect_timeout)
             except HostUnreachable as error:
                 self.unreachable = str(error)
                 raise
@@ -162,6 +164,17 @@ class TimedParamikoBackend(ParamikoBackend):
     @client.deleter
     def client(self) -> None:  # testinfra drops a dead connection this way before retrying
         self.__dict__.pop("_client", None)
+
+    def get_sudo_command(self, command: str, sudo_user: str | None) -> str:
+        # -n: a sudo that wants a password fails at once instead of waiting for one.
+        if sudo_user is None:
+            return self.quote("sudo -n /bin/sh -c %s", command)
+        return self.quote("sudo -n -u %s /bin/sh -c %s", sudo_user, command)
+
+    @property
+    def docker_dial_command(self) -> str:
+        """How the Docker API is reached over this connection (docker-py's SSH transport)."""
+        return "sudo -n docker system dial-stdio" if self.sudo else "docker system dial-stdio"
 
     def mark_unreachable(self, reason: str) -> None:
         self.unreachable = f"{self.name}: {reason}"
@@ -179,6 +192,22 @@ class TimedParamikoBackend(ParamikoBackend):
 # --- the hosts a run talks to ----------------------------------------------------------
 
 
+class SudoRefused(UserError):
+    """A privileged command that the host's sudo rules do not allow the inventory's user."""
+
+
+_SUDO_REFUSALS = ("a password is required", "is not allowed to execute", "is not in the sudoers file",
+                  "a terminal is required", "may not run sudo")
+
+
+def sudo_refusal(stderr: str) -> str | None:
+    """sudo's own refusal line in a command's stderr (None: the command itself failed)."""
+    for line in stderr.splitlines():
+        if line.startswith("sudo: ") and any(reason in line for reason in _SUDO_REFUSALS):
+            return line.removeprefix("sudo: ").strip()
+    return None
+
+
 class RemoteHost:
     """A testinfra host plus evidence recording and timeouts.
 
@@ -193,16 +222,22 @@ class RemoteHost:
 
     def run(self, command: str, *, timeout: int | None = None) -> CommandResult:
         started = time.monotonic()
+        as_run = self.backend.get_command(command)  # with its sudo wrapper, where the host has one
         self.backend.deadline_override = timeout
         try:
             result = self.testinfra.run(command)
         except UserError as error:
-            evidence.record(Execution(self.name, command, None, str(error), time.monotonic() - started))
+            evidence.record(Execution(self.name, as_run, None, str(error), time.monotonic() - started))
             raise
         finally:
             self.backend.deadline_override = None
         output = result.stdout + (("\n[stderr]\n" + result.stderr) if result.stderr.strip() else "")
-        evidence.record(Execution(self.name, command, result.rc, output, time.monotonic() - started))
+        evidence.record(Execution(self.name, as_run, result.rc, output, time.monotonic() - started))
+        if self.backend.sudo and result.rc != 0:
+            refusal = sudo_refusal(result.stderr)
+            if refusal:
+                raise SudoRefused(f"{self.name}: sudo refused `{command}` to {self.backend.target.user}"
+                                  f" ({refusal}): the check needs root there")
         return result
 
     def check_output(self, command: str, *, timeout: int | None = None) -> str:
@@ -255,7 +290,7 @@ class HostPool:
                     raise UserError(f"no host named {name!r} in the inventory")
                 connection = self.inventory.hosts[name].ssh
                 backend = TimedParamikoBackend(name, self.ssh_config, connection.connect_timeout,
-                                               connection.command_timeout, self.remember_unreachable)
+                                               connection.command_timeout, self.remember_unreachable, connection.sudo)
                 self._hosts[name] = RemoteHost(name, backend)
             return self._hosts[name]
 
