@@ -6,8 +6,8 @@ rule it is about; the production file itself must still load (test_inventory.py)
 """
 
 import os
-import signal
-from contextlib import contextmanager
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,23 +17,7 @@ from picacheck.errors import UserError
 from picacheck.inventory import load_inventory
 from picacheck.inventory.loader import MAX_BYTES, MAX_DEPTH
 
-PRODUCTION = Path(__file__).resolve().parents[2] / "inventory" / "picasoft.yml"
-
-
-@contextmanager
-def bounded(seconds: int = 10):
-    """Fail instead of hanging (a FIFO opened for reading waits for a writer)."""
-
-    def expired(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+from .samples import PRODUCTION, bounded
 
 
 def refusal(path) -> str:
@@ -117,6 +101,17 @@ def test_an_alias_inside_its_own_value(tmp_path):
 @pytest.mark.parametrize("content", ["", "just a string\n", "- a list\n", "---\na: 1\n---\nb: 2\n", "a: [\n", "\x00"])
 def test_not_an_inventory_mapping(tmp_path, content):
     refusal(written(tmp_path, content))
+
+
+@pytest.mark.parametrize("kind", ["empty path", "directory", "fifo", "/dev/zero"])
+def test_a_real_process_exits_2_with_one_line(tmp_path, kind):
+    path = {"empty path": "", "directory": str(tmp_path), "fifo": str(tmp_path / "fifo"), "/dev/zero": "/dev/zero"}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)
+    result = subprocess.run([sys.executable, "-m", "picacheck.cli", "inventory", "check", path],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"picacheck: error: {path or repr(path)}: ") and result.stderr.count("\n") == 1
 
 
 def test_cli_check_of_an_empty_path_is_exit_2_with_one_line(capsys):
