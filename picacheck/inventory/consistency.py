@@ -20,7 +20,7 @@ from picacheck.claims import claim_ids
 from picacheck.inventory.values import shown
 
 if TYPE_CHECKING:
-    from picacheck.inventory.model import Host, Inventory
+    from picacheck.inventory.model import GlusterVolume, Host, Inventory
 
 
 def problems(inventory: Inventory) -> list[str]:
@@ -92,7 +92,8 @@ class _Rules:
         groups = {group.name for group in host.volume_groups}
         for i, array in enumerate(host.raid):
             if array.lvm_vg is not None and array.lvm_vg not in groups:
-                self.problem(f"{where}.raid.{i}.lvm_vg", f"no volume group named {shown(array.lvm_vg)} in volume_groups")
+                self.problem(f"{where}.raid.{i}.lvm_vg",
+                             f"no volume group named {shown(array.lvm_vg)} in volume_groups")
         for i, group in enumerate(host.volume_groups):
             self.unique((lv.name for lv in group.lvs), f"{where}.volume_groups.{i}.lvs", ".name")
         self.unique((mount.path for mount in host.mounts), f"{where}.mounts", ".path")
@@ -150,7 +151,7 @@ class _Rules:
         if traefik and swarm and swarm.networks and traefik.network not in {n.name for n in swarm.networks}:
             self.problem("traefik.network", f"no network named {shown(traefik.network)} in swarm.networks")
 
-    def volume(self, where: str, volume, peers: tuple[str, ...]) -> None:
+    def volume(self, where: str, volume: GlusterVolume, peers: tuple[str, ...]) -> None:
         self.unique(volume.bricks, f"{where}.bricks")
         for j, brick in enumerate(volume.bricks):
             host = brick.partition(":")[0]
@@ -158,7 +159,8 @@ class _Rules:
             if host in self.inventory.hosts and host not in peers:
                 self.problem(f"{where}.bricks.{j}", f"{host} is not one of gluster.peers")
         if len(volume.bricks) % volume.replica:
-            self.problem(f"{where}.bricks", f"{len(volume.bricks)} bricks is not a multiple of replica {volume.replica}")
+            self.problem(f"{where}.bricks",
+                         f"{len(volume.bricks)} bricks is not a multiple of replica {volume.replica}")
         if volume.mount:
             self.refer_all(volume.mount.hosts, f"{where}.mount.hosts")
 
@@ -209,4 +211,5 @@ class _Rules:
         for name, host in self.inventory.hosts.items():
             for i, array in enumerate(host.raid):
                 if array.claim is not None and array.claim not in known:
-                    self.problem(f"hosts.{name}.raid.{i}.claim", f"no claim {shown(array.claim)} in picacheck/claims.yml")
+                    self.problem(f"hosts.{name}.raid.{i}.claim",
+                                 f"no claim {shown(array.claim)} in picacheck/claims.yml")

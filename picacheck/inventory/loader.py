@@ -241,12 +241,10 @@ def _resolve_paths(inventory: Inventory, path: Path) -> Inventory:
         except (RuntimeError, OSError):  # ~someone without a home here, a symlink loop
             raise UserError(_line(path, f"{key}: cannot find the file {shown(value)} from here")) from None
 
-    hosts = {
-        name: host.model_copy(
-            update={"ssh": host.ssh.model_copy(update={"key_file": resolve(host.ssh.key_file, f"hosts.{name}.ssh.key_file")})}
-        )
-        for name, host in inventory.hosts.items()
-    }
+    hosts = {}
+    for name, host in inventory.hosts.items():
+        key_file = resolve(host.ssh.key_file, f"hosts.{name}.ssh.key_file")
+        hosts[name] = host.model_copy(update={"ssh": host.ssh.model_copy(update={"key_file": key_file})})
     updates: dict = {"hosts": hosts}
     updates["tls"] = inventory.tls.model_copy(update={"ca_file": resolve(inventory.tls.ca_file, "tls.ca_file")})
     if inventory.registry:

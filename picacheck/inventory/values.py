@@ -50,19 +50,25 @@ def _checked(check):
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _WORD = re.compile(r"[^\s\x00-\x1f\x7f]+")
 _REMOTE_PATH = re.compile(r"/[A-Za-z0-9._/@%+=:,~-]*")
+_URL_PATH = re.compile(r"/[^\s\x00-\x1f\x7f]*")
 _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BRICK = re.compile(_NAME.pattern + ":" + _REMOTE_PATH.pattern)
+
+
+def _matching(pattern: re.Pattern, expected: str):
+    """A check that the whole value matches `pattern`, else says what was `expected`."""
+
+    def check(value: str) -> None:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"{expected}: {shown(value)}")
+
+    return check
 
 
 def _name(value: str) -> None:
     if not value:
         raise ValueError("an empty name")
-    if not _NAME.fullmatch(value):
-        raise ValueError(f"not a name (letters, digits, '.', '_', '-'; a letter or digit first): {shown(value)}")
-
-
-def _word(value: str) -> None:
-    if not _WORD.fullmatch(value):
-        raise ValueError(f"expected one word (not empty, no spaces): {shown(value)}")
+    _matching(_NAME, "not a name (letters, digits, '.', '_', '-'; a letter or digit first)")(value)
 
 
 def _text(value: str) -> None:
@@ -70,41 +76,17 @@ def _text(value: str) -> None:
         raise ValueError(f"expected a non-empty line of text: {shown(value)}")
 
 
-def _remote_path(value: str) -> None:
-    if not _REMOTE_PATH.fullmatch(value):
-        raise ValueError(f"expected an absolute path without spaces or shell characters: {shown(value)}")
-
-
-def _local_path(value: str) -> None:
-    # ssh_config's IdentityFile is written unquoted: a space would split it.
-    if not _WORD.fullmatch(value):
-        raise ValueError(f"expected a file path (not empty, no spaces): {shown(value)}")
-
-
-def _env_var(value: str) -> None:
-    if not _ENV_VAR.fullmatch(value):
-        raise ValueError(f"not an environment variable name: {shown(value)}")
-
-
-def _brick(value: str) -> None:
-    host, _, path = value.partition(":")
-    if not (_NAME.fullmatch(host) and _REMOTE_PATH.fullmatch(path)):
-        raise ValueError(f"expected host:/path: {shown(value)}")
-
-
-def _url_path(value: str) -> None:
-    if not value.startswith("/") or not _WORD.fullmatch(value):
-        raise ValueError(f"expected a path starting with '/' (no spaces): {shown(value)}")
-
-
 Name = Annotated[str, _checked(_name)]
-Word = Annotated[str, _checked(_word)]
+Word = Annotated[str, _checked(_matching(_WORD, "expected one word (not empty, no spaces)"))]
 Text = Annotated[str, _checked(_text)]
-RemotePath = Annotated[str, _checked(_remote_path)]
-LocalPath = Annotated[str, _checked(_local_path)]
-UrlPath = Annotated[str, _checked(_url_path)]
-EnvVar = Annotated[str, _checked(_env_var)]
-Brick = Annotated[str, _checked(_brick)]  # "pica01:/gluster-data" (consistency.py checks the host)
+RemotePath = Annotated[str, _checked(_matching(_REMOTE_PATH,
+                                               "expected an absolute path without spaces or shell characters"))]
+# ssh_config's IdentityFile is written unquoted: a space would split the path.
+LocalPath = Annotated[str, _checked(_matching(_WORD, "expected a file path (not empty, no spaces)"))]
+UrlPath = Annotated[str, _checked(_matching(_URL_PATH, "expected a path starting with '/' (no spaces)"))]
+EnvVar = Annotated[str, _checked(_matching(_ENV_VAR, "not an environment variable name"))]
+# "pica01:/gluster-data" (consistency.py checks that the host is a gluster peer)
+Brick = Annotated[str, _checked(_matching(_BRICK, "expected host:/path"))]
 
 
 # --- numbers -----------------------------------------------------------------------------
