@@ -31,7 +31,10 @@ from picacheck.facts.errors import ParseError
 
 def shown(value: object, limit: int = 60) -> str:
     """repr() of a value, shortened: error messages stay one short line."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more than 4300 digits (sys.get_int_max_str_digits)
+        return "<a number too long to show>"
     return text if len(text) <= limit else text[: limit - 4] + "…" + text[-3:]
 
 

@@ -49,6 +49,7 @@ ODD_TEXT = [
     "9" * 5000, "0x" + "f" * 5000, ".inf", ".nan", "2024-02-30", "!!binary ===", "!!set {a}", "*nowhere",
     "&anchor", "[" * 300, "{a: " * 300, "'unterminated", '"\\q"', "|", "? [a]", "@x", "`x`", "!!python/object:os.system",
     "&a [*a]", "{a: 1, a: 2}", "- x", ": :",
+    "{? 0x" + "f" * 5000 + ": 1, ? 0x" + "f" * 5000 + ": 2}",  # a key too long for repr(), twice
 ]
 
 

@@ -148,6 +148,12 @@ def test_a_repeated_key_inside_an_anchor(tmp_path):
     assert "duplicate key 'roles'" in refusal(path)
 
 
+def test_a_repeated_key_too_long_to_show(tmp_path):
+    huge = "0x" + "f" * 5000  # an int whose decimal form Python refuses to write
+    path = written(tmp_path, f"environment: {{name: x, kind: lab}}\n? {huge}\n: 1\n? {huge}\n: 2\n")
+    assert refusal(path) == f"{path}: line 4: duplicate key <a number too long to show> (first at line 2)"
+
+
 def test_merge_keys_still_work_and_may_be_overridden(tmp_path):
     # The production file shares x-hypervisor and x-network through <<: (test_inventory.py);
     # a key written next to a merge replaces the merged one, as YAML says.
