@@ -45,7 +45,7 @@ from typing import Callable
 
 import docker.errors
 
-from picacheck import secrets
+from picacheck import documented, secrets
 from picacheck.errors import UserError
 from picacheck.secrets import Secret
 from picacheck.inventory.model import Database, DumpPolicy, Inventory
@@ -64,44 +64,6 @@ SERVER_START_TIMEOUT = 120.0
 LIVE_TIMEOUT = 60.0
 API_TIMEOUT = 900  # seconds without an answer from the Docker API (a long restore says nothing)
 
-# The report's restore scripts (section 14), as its run.sh writes them: the heredoc is run
-# with the scratch server's address in the variables, then /restore.sh <dump>.
-REPORT_RESTORE = {
-    "mysql": r'''echo "=> Creating restore script"
-rm -f /restore.sh
-cat <<EOF >> /restore.sh
-#!/bin/bash
-echo "=> Restore database from \$1"
-if mysql -h${MYSQL_HOST} -P${MYSQL_PORT} -u${MYSQL_USER} -p${MYSQL_PASS} < \$1 ;then
-    echo "   Restore succeeded"
-else
-    echo "   Restore failed"
-fi
-echo "=> Done"
-EOF
-chmod +x /restore.sh
-''',
-    "postgresql": r'''echo "=> Creating restore script"
-rm -f /restore.sh
-cat <<EOF >> /restore.sh
-#!/bin/bash
-export PGHOST=$POSTGRES_HOST
-export PGPORT=$POSTGRES_PORT
-export PGDATABASE=$POSTGRES_DB
-export PGUSER=$POSTGRES_USER
-export PGPASSWORD=$POSTGRES_PASS
-
-echo "=> Restore database from \$1"
-if pg_restore -w -d $POSTGRES_DB < \$1 ;then
-     echo "   Restore succeeded"
-else
-    echo "   Restore failed"
-fi
-echo "=> Done"
-EOF
-chmod +x /restore.sh
-''',
-}
 
 
 # --- results ---------------------------------------------------------------------------
@@ -640,7 +602,7 @@ class Scratch:
             env = {"POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "5432", "POSTGRES_USER": "postgres",
                    "POSTGRES_DB": engine.dbname, "POSTGRES_PASS": "scratch-server-trusts-local"}
             command = "pg_restore -w -d DB < dump"
-        script = REPORT_RESTORE[engine.name] + f"/restore.sh {shlex.quote(self.dump_path)}\n"
+        script = documented.restore_script_maker(engine.name) + f"/restore.sh {shlex.quote(self.dump_path)}\n"
         code, out, err = _exec(self.container, ["bash", "-c", script], env, user="root")
         output = [line.rstrip() for line in (out + err).splitlines() if line.strip()]
         succeeded = code == 0 and any("Restore succeeded" in line for line in output)

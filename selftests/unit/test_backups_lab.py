@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from picacheck import documented
 from picacheck.facts.crontab import parse_crontab
 from picacheck.facts.dumps import parse_vzdump_name
 from picacheck.inventory.model import Backups, DumpPolicy
@@ -27,7 +28,7 @@ REPORT = REPO.parent / "shared" / "seed" / "000_f49f0423bc94ed1b.txt"
 
 
 def _run_sh(job: plan.DumpJob) -> str:
-    return (images.RECIPES_DIR / job.recipe_dir / "run.sh").read_text()
+    return documented.backup_run_script(job.recipe_dir)
 
 
 # --- the dump jobs ------------------------------------------------------------------------
@@ -43,7 +44,7 @@ def test_the_jobs_run_the_reports_scripts(job):
                  "exec cron -f"):
         assert line in text, f"{job.name}: run.sh lacks the report's line {line!r}"
     assert "${CRON_TIME} /backup.sh >>" in text
-    subprocess.run(["bash", "-n", str(images.RECIPES_DIR / job.recipe_dir / "run.sh")], check=True)
+    subprocess.run(["bash", "-n"], input=_run_sh(job), text=True, check=True)
 
 
 @pytest.mark.skipif(not REPORT.exists(), reason="the hand-over report is not in ../shared")
@@ -59,7 +60,8 @@ def test_run_sh_is_the_reports_text(job):
 @pytest.mark.parametrize("engine", ["mysql", "postgresql"])
 def test_the_drill_replays_the_same_restore_script_as_the_job(engine):
     job = plan.JOBS[engine]
-    assert restore.REPORT_RESTORE[engine].strip() in _run_sh(job)
+    assert documented.restore_script_maker(engine).strip() in _run_sh(job)
+    assert "/restore.sh" in documented.restore_script_maker(engine)
 
 
 def test_the_labs_policy_fits_the_inventory_model():

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from picacheck import documented
 from picacheck.errors import UserError
 from picacheck.lab import topology as T
 from picacheck.lab.backups import plan
@@ -32,8 +33,11 @@ def base_tag(job: plan.DumpJob) -> str:
 
 
 def _recipe_files(job: plan.DumpJob) -> dict[str, bytes]:
+    """The recipe folder's files, and the report's run.sh of the image (picacheck/documented)."""
     directory = RECIPES_DIR / job.recipe_dir
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+    files = {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+    files["run.sh"] = documented.backup_run_script(job.recipe_dir).encode()
+    return dict(sorted(files.items()))
 
 
 def recipe(job: plan.DumpJob) -> str:
