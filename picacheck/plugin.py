@@ -16,6 +16,7 @@ Loaded by the root conftest.py. What it adds to pytest:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from picacheck import guard
+from picacheck import guard, progress
 from picacheck.claims import Verdict, all_claims
 from picacheck.errors import UserError
 from picacheck.findings import FAIL_ON_CHOICES, Finding, FindingKind, Severity, default_fail_on, failing
@@ -55,6 +56,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    progress.set_writer(lambda line: _say(config, line, colour=False))
     config.stash[_outcomes_key] = matrix.Outcomes()
     config.stash[_unreachable_key] = {}
     config.stash[_started_key] = time.time()
@@ -241,12 +243,16 @@ def pytest_runtestloop(session: pytest.Session) -> None:
         _host_pool(session.config)
 
 
-def _say(config: pytest.Config, line: str) -> None:
+def _say(config: pytest.Config, line: str, colour: bool = True) -> None:
+    """A line on the terminal now, past pytest's capture of the checks' output."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(line, yellow=True, bold=True)
-    else:
-        print(line, file=sys.stderr)
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        print(line, file=sys.stderr, flush=True)
+        return
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        reporter.ensure_newline()
+        reporter.write_line(line, **({"yellow": True, "bold": True} if colour else {}))
 
 
 def documented(value, what: str):
@@ -454,6 +460,7 @@ def pytest_html_results_summary(prefix: list, summary: list, postfix: list, sess
 def pytest_unconfigure(config: pytest.Config) -> None:
     """The last line of defence: every file of the run folder (summary, JUnit, HTML,
     journals, load logs) is rewritten with the known secrets masked."""
+    progress.set_writer(None)
     report_dir = config.getoption("--report-dir", None)
     if report_dir and Path(report_dir).is_dir():
         from picacheck import secrets

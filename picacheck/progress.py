@@ -1,15 +1,30 @@
 """Progress lines for long work (lab build, chaos phases, load runs).
 
-Printed to stderr so that machine-readable output on stdout stays clean.
+Printed to stderr so that machine-readable output on stdout stays clean. Under pytest
+(`picacheck verify`), the plugin routes them to the terminal past pytest's output capture,
+so that a drill's phases show while it runs, not after.
 """
 
 import sys
 import time
 from contextlib import contextmanager
+from typing import Callable
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+_writer: list[Callable[[str], None]] = [_to_stderr]
+
+
+def set_writer(writer: Callable[[str], None] | None) -> None:
+    """Where progress lines go (None: back to stderr)."""
+    _writer[0] = writer or _to_stderr
 
 
 def say(message: str) -> None:
-    print(f"[picacheck] {message}", file=sys.stderr, flush=True)
+    _writer[0](f"[picacheck] {message}")
 
 
 @contextmanager

@@ -52,22 +52,26 @@ def check_cuttable(inventory: Inventory, host: str, peers: list[str]) -> None:
         raise UserError(f"{host} is reached through {jump} (ssh.jump): cutting it from {jump} would cut the suite off")
 
 
-def cut_commands(addresses: list[str], expire_after: int) -> list[str]:
-    """Shell commands that cut the host from the addresses, and mend it after `expire_after` s."""
-    commands = []
+def cut_script(addresses: list[str], expire_after: int) -> str:
+    """A shell script that cuts the host from the addresses (in the foreground: its exit
+    status says whether every rule went in) and leaves a detached timer that mends the cut
+    after `expire_after` s. The timer is backgrounded alone, in braces, with its output
+    away from the SSH channel: backgrounding the whole `a && b &` list would keep the
+    channel open until the timer ends."""
+    rules = []
     for address in addresses:
-        commands.append(f"iptables -I INPUT -s {address} -m comment --comment {TAG} -j DROP")
-        commands.append(f"iptables -I OUTPUT -d {address} -m comment --comment {TAG} -j DROP")
+        rules.append(f"iptables -I INPUT -s {address} -m comment --comment {TAG} -j DROP")
+        rules.append(f"iptables -I OUTPUT -d {address} -m comment --comment {TAG} -j DROP")
     timer = f": {TIMER}; sleep {int(expire_after)}; {_MEND}"
-    commands.append(f"setsid nohup sh -c {shlex.quote(timer)} >/dev/null 2>&1 < /dev/null &")
-    return commands
+    detached = f"{{ setsid nohup sh -c {shlex.quote(timer)} >/dev/null 2>&1 < /dev/null & }}"
+    return " && ".join([*rules, detached])
 
 
 def cut(hosts: HostPool, host: str, addresses: list[str], expire_after: int) -> None:
     if not addresses:
         raise UserError(f"no address to cut {host} from")
     hosts[host].run(f"{_STOP_TIMER}", timeout=20)  # an older cut's timer would mend this one early
-    hosts[host].check_output(" && ".join(cut_commands(addresses, expire_after)), timeout=20)
+    hosts[host].check_output(cut_script(addresses, expire_after), timeout=20)
 
 
 def mend(hosts: HostPool, host: str) -> None:
