@@ -80,7 +80,7 @@ def mdstats(draw):
     return Mdstat(
         personalities=tuple(draw(st.lists(st.sampled_from(["linear", "raid0", "raid1", "raid10", "raid5", "raid6"]), unique=True))),
         arrays=tuple(draw(md_arrays(f"md{n}")) for n in names),
-        unused_devices=tuple(draw(st.lists(st.from_regex(r"sd[a-z][0-9]", fullmatch=True), max_size=3))),
+        unused_devices=draw(st.none() | st.lists(st.from_regex(r"sd[a-z][0-9]", fullmatch=True), max_size=3).map(tuple)),
     )
 
 
