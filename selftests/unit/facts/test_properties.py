@@ -306,7 +306,13 @@ def iptables_saves(draw):
             packets, bytes_ = counted()
             rules.append(Rule.from_spec(name, chain, shlex.join(draw(rule_args(user_chains))), packets=packets, bytes=bytes_))
         tables.append(Table(name, tuple(chains), tuple(rules)))
-    return IptablesSave(tables=tuple(tables), family=draw(st.sampled_from([None, "ipv4", "ipv6"])) if tables else None)
+    family = draw(st.sampled_from([None, "ipv4", "ipv6"])) if tables else None
+    return IptablesSave(
+        tables=tuple(tables), family=family,
+        backend=draw(st.sampled_from([None, "nf_tables", "legacy"])) if family else None,
+        warnings=tuple(draw(st.lists(st.just("iptables-legacy tables present, use iptables-legacy-save to see them"), max_size=1))),
+        incompatible_tables=tuple(draw(st.lists(st.sampled_from(["nat", "filter", "mangle"]), unique=True, max_size=2))),
+    )
 
 
 @SETTINGS
@@ -315,6 +321,7 @@ def test_iptables_save_round_trip(save):
     parsed = parse_iptables_save(render_iptables_save(save))
     assert parsed == save
     assert all(r.target == "DNAT" and r.to_destination for r in parsed.dnat_rules())
+    assert parsed.complete is (not save.warnings and not save.incompatible_tables)
 
 
 # ---------------------------------------------------------------------------- robustness
