@@ -334,7 +334,7 @@ SAMPLE_KINDS = {
 }
 REPORT_SAMPLES = [name for name in data_files("report") if name != "traefik.toml"]
 SAMPLES = sorted({(kind, name) for kind in set(SAMPLE_KINDS.values()) for name in data_files(kind)}) + [
-    ("report", name) for name in REPORT_SAMPLES]
+    ("report", name) for name in REPORT_SAMPLES] + [("traefik", name) for name in data_files("traefik")]
 
 NOISE_TOKENS = [*"[]():=#;{}*!\"'\\/_-.,%@$<>\t\r\n ", "  ", "\n\n", "0x1", "[U_]", "[2/1]", " blocks", "Brick ",
                 "Status: ", "Quorate: ", "Number of ", " x ", "-A ", "*nat", "COMMIT", "ID ", "md0 : active ", "Volume Name: "]
