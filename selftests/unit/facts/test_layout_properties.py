@@ -26,12 +26,13 @@ word = st.text(string.ascii_lowercase + string.digits, min_size=1, max_size=10)
 swarm_id = st.text(string.ascii_lowercase + string.digits, min_size=12, max_size=25)
 
 
-def tabwriter(rows: list[list[str]], padding: int) -> str:
+def tabwriter(columns: list[str], rows: list[dict[str, str]], padding: int) -> str:
     """What Go's text/tabwriter prints for docker's tables: each column as wide as its widest
     cell plus `padding` spaces, the last cell of a line unpadded."""
-    widths = [max(len(row[i]) for row in rows) + padding for i in range(len(rows[0]))]
-    lines = ["".join(cell.ljust(width) for cell, width in zip(row[:-1], widths)) + row[-1] for row in rows]
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    lines = [columns] + [[row[c] for c in columns] for row in rows]
+    widths = [max(len(line[i]) for line in lines) + padding for i in range(len(columns))]
+    text = ["".join(cell.ljust(width) for cell, width in zip(line[:-1], widths)) + line[-1] for line in lines]
+    return "\n".join(line.rstrip() for line in text) + "\n"
 
 
 # ---------------------------------------------------------------------------- docker node ls
@@ -57,16 +58,14 @@ def node_tables(draw):
         })
     for node in nodes:
         node["NAME"] = node["HOSTNAME"]
-    return columns, nodes, draw(st.integers(1, 3))
+    return columns, nodes, tabwriter(columns, nodes, draw(st.integers(1, 3)))
 
 
 @SETTINGS
 @given(node_tables())
 def test_node_ls_any_column_order_and_padding(table):
-    columns, nodes, padding = table
-    text = tabwriter([columns] + [[node[c] for c in columns] for node in nodes], padding)
-    parsed = parse_node_ls(text)
-    for node, got in zip(nodes, parsed, strict=True):
+    columns, nodes, text = table
+    for node, got in zip(nodes, parse_node_ls(text), strict=True):
         assert (got.id + " *" * got.self, got.hostname, got.status, got.availability) == (
             node["ID"], node["HOSTNAME"], node["STATUS"], node["AVAILABILITY"])
         assert got.manager_status == (node["MANAGER STATUS"] or None) and got.is_manager is bool(node["MANAGER STATUS"])
@@ -99,14 +98,13 @@ def task_tables(draw):
             "DESIRED STATE": draw(st.sampled_from(["Running", "Shutdown", "Ready"])), "LAST STATE": draw(states),
             "CURRENT STATE": draw(states), "ERROR": error, "PORTS": "",
         })
-    return columns, tasks, draw(st.integers(1, 3))
+    return columns, tasks, tabwriter(columns, tasks, draw(st.integers(1, 3)))
 
 
 @SETTINGS
 @given(task_tables())
 def test_service_ps_1_12_and_later_layouts(table):
-    columns, tasks, padding = table
-    text = tabwriter([columns] + [[task[c] for c in columns] for task in tasks], padding)
+    columns, tasks, text = table
     for task, got in zip(tasks, parse_service_ps(text), strict=True):
         assert (got.id, got.image, got.node, got.desired_state) == (task["ID"], task["IMAGE"], task["NODE"], task["DESIRED STATE"])
         assert got.history is task["NAME"].startswith("\\_ ") and task["NAME"].endswith(got.name)
