@@ -173,7 +173,8 @@ def _watch_heal(hosts, node: str, volume: str) -> dict:
             time.sleep(2)
             continue
         figures["pending_last"] = heal.pending_entries
-        figures["pending_max"] = max(figures["pending_max"], heal.pending_entries)
+        if heal.pending_entries is not None:  # None: a brick's count is not stated (it is unreachable)
+            figures["pending_max"] = max(figures["pending_max"], heal.pending_entries)
         figures["pending"] = sorted({e for b in heal.bricks for e in b.entries})
         figures["split_brain"] = sorted({e for info in (heal, split) for b in info.bricks for e in b.in_split_brain})
         connected_since = None if heal.unreachable_bricks else (connected_since or time.monotonic())

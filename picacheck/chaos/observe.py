@@ -111,6 +111,8 @@ def md_array(hosts: HostPool, node: str, array: str) -> Probe:
         detail = f"[{state.raid_disks}/{state.active_disks}] [{state.status}]"
         if state.sync:
             detail += f" {state.sync.action} {state.sync.percent}%"
+        if state.healthy is None:  # mdstat does not show whether it is degraded: not healthy as far as we know
+            return False, detail + " (degraded or not: not shown)"
         return state.healthy, detail
 
     return probe

@@ -2,6 +2,10 @@
 
 Every parser takes the text (str) and returns frozen dataclasses (tuples, not lists; a few
 mapping fields are plain dicts: options, entry points, corosync sections, raw key/values).
+A fact the text does not state is None ("unknown"), never a guessed default: an inactive
+array's `degraded`, a quorum status without a Flags line, a heal total when a brick is not
+read, a docker column the table lacks, a swarm state before docker 1.12. Checks that need
+such a fact must fail saying it is unknown.
 On text it cannot read a parser raises `ParseError` (a `ValueError`; `.parser`, `.line_no`,
 `.line`, `.reason` say which parser, which line and what was expected), and no other
 exception, whatever the input. `ToolError` (a
@@ -20,7 +24,8 @@ RAID
         raid_disks/active_disks (the [n/m]), status ("UU_"), bitmap (text), sync: MdSync|None
         (action resync/recovery/check/reshape/repair, percent, done_blocks, total_blocks,
         finish_minutes, speed_kib_s, delayed, pending, remote, running);
-        .degraded, .failed_members, .spare_members, .member_names, .healthy
+        .degraded / .healthy (bool, None when no [n/m] [UU] is shown), .failed_members,
+        .spare_members, .member_names; unused_devices None without its line
     parse_mdadm_detail(text) -> MdadmDetail          mdadm --detail /dev/mdN
         device, version, raid_level, array_size_kib, used_dev_size_kib, raid_devices,
         total_devices, state (str), .state_flags (frozenset: clean, active, degraded,
@@ -28,7 +33,7 @@ RAID
         name, name_local_to_host, uuid, events, rebuild_status/resync_status/reshape_status/
         check_status (percent), fields (every "Key : Value"), devices: tuple[MdadmDevice(
         number, major, minor, raid_device, state: tuple[str], path)] incl. "removed" rows;
-        .degraded, .faulty_devices, .removed_slots, .member_paths
+        .degraded (None: inactive, or no State/counts), .faulty_devices, .removed_slots, .member_paths
     parse_mdadm_conf(text) -> MdadmConf              /etc/mdadm/mdadm.conf
         devices, arrays: tuple[MdadmConfArray(device, tags; .uuid .name .metadata .level
         .num_devices .devices)], mailaddr, mailfrom, program, homehost, create, other,
@@ -39,7 +44,8 @@ Corosync / Proxmox
     parse_quorum_status(text) -> QuorumStatus        corosync-quorumtool -s, pvecm status,
                                                      pcs quorum status, crm corosync status
         quorate, provider, date, nodes, node_id, ring_id, expected_votes, highest_expected,
-        total_votes, quorum, activity_blocked, flags: tuple[str], members: tuple[QuorumMember(
+        total_votes, quorum, activity_blocked, flags: tuple[str] (None without a Flags line),
+        members: tuple[QuorumMember(
         nodeid, votes, name, local, qdevice)], qdevice: QdeviceVotes(votes, configured_votes)|None,
         cluster_name, config_version, transport, secure_auth (pvecm), local_node_id, rings:
         tuple[RingStatus(ring_id, address, status; .faulty)] (crm); .two_node, .wait_for_all,
@@ -58,34 +64,37 @@ GlusterFS (glusterd down → ToolError)
         name, type, volume_id, status (.started), snapshot_count, bricks_line ("2 x (2 + 1)
         = 6") → .distribute_count .replica_count .arbiter_count .disperse_count
         .redundancy_count .total_bricks, transport, bricks: tuple[GlusterBrick(host, path,
-        arbiter; .name)], options: dict
+        arbiter; .name)], options: dict; .started None without a Status line
     parse_volume_status(text) -> VolumeStatusReport  gluster volume status [all]
         (not a bare tuple, so that the CLI errors printed between volumes have a place; it
         iterates, indexes and len()s like the tuple of its volumes) volumes: tuple[VolumeStatus(name, processes:
         tuple[GlusterProcess(name "Brick"/"Self-heal Daemon"…, host, path, tcp_port,
         rdma_port, online, pid; .is_brick)], tasks: tuple[GlusterTask]; .bricks,
-        .offline_bricks, .all_online)], errors: tuple[str] ("Locking failed on …"), .volume(n)
+        .offline_bricks, .all_online)], errors: tuple[str] ("Locking failed on …"), .volume(n);
+        the 3.x "Port Online Pid" table and wrapped names read too
     parse_heal_info(text) -> HealInfo                gluster volume heal V info [split-brain|summary]
         variant ("info"/"split-brain"/"summary"), bricks: tuple[BrickHeal(brick, status,
         entries, in_split_brain, possibly_healing, number_of_entries, number_in_split_brain,
-        number_heal_pending, number_possibly_healing; .host .path .connected)];
-        .pending_entries, .split_brain_entries, .unreachable_bricks
+        number_heal_pending, number_possibly_healing; .host .path .connected .split_brain_count)];
+        .pending_entries, .split_brain_entries (None when a brick's count is not stated),
+        .unreachable_bricks
 
 Docker Swarm
-    parse_node_ls(text) -> tuple[SwarmNode]          docker node ls
+    parse_node_ls(text) -> tuple[SwarmNode]          docker node ls (1.12-dev to today)
         id, self, hostname, status, availability, manager_status, engine_version,
-        membership (1.12-dev); .is_manager, .is_leader, .ready
-    parse_service_ps(text) -> tuple[SwarmTask]       docker service ps (header optional)
-        id, name, image, node, desired_state, current_state, error, ports, history ("\\_"
-        rows); .state, .running
+        membership (1.12-dev); .is_manager, .is_leader, .ready (None: no such column)
+    parse_service_ps(text) -> tuple[SwarmTask]       docker service ps (header optional; 1.12's
+        SERVICE/LAST STATE layout too) id, name, image, node, desired_state, current_state,
+        error, ports, history ("\\_" rows), service (1.12); .state, .running
     parse_docker_info_swarm(text) -> SwarmInfo       docker info (Swarm section)
-        state, node_id, is_manager, cluster_id, managers, nodes, node_address,
-        manager_addresses, error; .active
+        state (None: no Swarm line, before 1.12), node_id, is_manager, cluster_id, managers,
+        nodes, node_address, manager_addresses, error; .active
 
 Firewall
     parse_iptables_save(text) -> IptablesSave        iptables-save / ip6tables-save
         tables: tuple[Table(name, chains: tuple[Chain(name, policy, packets, bytes)], rules)],
-        family; .table(n), .rules(table, chain), .dnat_rules(), .masquerade_rules()
+        family, backend ("nf_tables"/"legacy" where stated), warnings, incompatible_tables;
+        .complete, .table(n), .rules(table, chain), .dnat_rules(), .masquerade_rules()
         Rule: table, chain, spec, args, in_iface, out_iface, source, destination, protocol,
         sport, dport, target, goto, to_destination, to_source, to_ports, matches, negated
         (frozenset of field names written with "!"), packets, bytes; .to_address, .to_port

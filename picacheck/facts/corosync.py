@@ -87,7 +87,7 @@ class QuorumStatus:
     total_votes: int | None = None
     quorum: int | None = None
     activity_blocked: bool = False
-    flags: tuple[str, ...] = ()
+    flags: tuple[str, ...] | None = ()  # None: no "Flags:" line (not stated); () an empty one
     members: tuple[QuorumMember, ...] = ()
     qdevice: QdeviceVotes | None = None
     cluster_name: str | None = None  # pvecm status "Cluster information"
@@ -98,12 +98,12 @@ class QuorumStatus:
     rings: tuple[RingStatus, ...] = ()
 
     @property
-    def two_node(self) -> bool:
-        return "2Node" in self.flags
+    def two_node(self) -> bool | None:
+        return None if self.flags is None else "2Node" in self.flags
 
     @property
-    def wait_for_all(self) -> bool:
-        return "WaitForAll" in self.flags
+    def wait_for_all(self) -> bool | None:
+        return None if self.flags is None else "WaitForAll" in self.flags
 
     @property
     def local_member(self) -> QuorumMember | None:
@@ -205,7 +205,7 @@ def _status_from_keys(keys: dict[str, str], members: tuple, rings: tuple, values
         nodes=number("Nodes"), node_id=number("Node ID"), ring_id=keys.get("Ring ID"),
         expected_votes=number("Expected votes"), highest_expected=number("Highest expected"),
         total_votes=number("Total votes"), quorum=quorum, activity_blocked=blocked,
-        flags=tuple(keys.get("Flags", "").split()), members=members, qdevice=values.get("qdevice"),
+        flags=tuple(keys["Flags"].split()) if "Flags" in keys else None, members=members, qdevice=values.get("qdevice"),
         cluster_name=keys.get("Name"), config_version=number("Config Version"),
         transport=keys.get("Transport"), secure_auth=keys.get("Secure auth"),
         local_node_id=values.get("local_node_id"), rings=rings,
@@ -226,7 +226,8 @@ def render_quorum_status(status: QuorumStatus) -> str:
     quorum = None if status.quorum is None else f"{status.quorum}{' Activity blocked' * status.activity_blocked}"
     out += _section("Votequorum information", [
         ("Expected votes", status.expected_votes), ("Highest expected", status.highest_expected),
-        ("Total votes", status.total_votes), ("Quorum", quorum), ("Flags", " ".join(status.flags)),
+        ("Total votes", status.total_votes), ("Quorum", quorum),
+        ("Flags", None if status.flags is None else " ".join(status.flags)),
     ])
     out += ["Membership information", "----------------------", _member_header(status)]
     out += [_member_row(status, m) for m in status.members]

@@ -30,9 +30,12 @@ _KEY_VALUE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9 ._-]*?)\s*:\s*(?P<value>.*
 
 
 def _split_brick(brick: str) -> tuple[str | None, str]:
-    """"host:/path" → (host, path); text without ":/" (doc placeholders) → (None, text)."""
+    """"host:/path" → (host, path); ":/path" (a doc that blanked the host) → (None, path);
+    text without ":/" (doc placeholders) → (None, text)."""
     host, sep, path = brick.partition(":/")
-    return (host, "/" + path) if sep and host else (None, brick)
+    if not sep:
+        return None, brick
+    return host or None, "/" + path
 
 
 # ---------------------------------------------------------------------------- peer status
@@ -168,8 +171,9 @@ class GlusterVolume:
     options: dict[str, str] = field(default_factory=dict)
 
     @property
-    def started(self) -> bool:
-        return self.status == "Started"
+    def started(self) -> bool | None:
+        """None when the output has no Status line."""
+        return None if self.status is None else self.status == "Started"
 
     @property
     def total_bricks(self) -> int | None:
@@ -297,8 +301,12 @@ _TASK_HEAD = re.compile(r"^Task Status of Volume\s+(?P<name>\S+)$")
 _TABLE_HEAD = re.compile(r"^Gluster process\s+(?:TCP Port\s+RDMA Port|Port)\s+Online\s+Pid$")  # older releases: "Port"
 _RULE = re.compile(r"^-{5,}$")
 _PORT = r"[0-9]{1,5}|N/A"
-_ROW_NEW = re.compile(rf"^(?P<name>.*?\S)\s+(?P<tcp>{_PORT})\s+(?P<rdma>{_PORT})\s+(?P<online>[YN])\s+(?P<pid>[0-9]{{1,9}}|N/A)(?:\s+(?P<note><-.*))?$")
-_ROW_OLD = re.compile(rf"^(?P<name>.*?\S)\s+(?P<tcp>{_PORT})\s+(?P<online>[YN])\s+(?P<pid>[0-9]{{1,9}}|N/A)(?:\s+(?P<note><-.*))?$")
+# A row may end with a doc annotation: "<---- new brick is online", "<<---- brick is not running".
+_NOTE = r"(?:\s+(?P<note><+-.*))?"
+_ROW_NEW = re.compile(rf"^(?P<name>.*?\S)\s+(?P<tcp>{_PORT})\s+(?P<rdma>{_PORT})\s+(?P<online>[YN])\s+(?P<pid>[0-9]{{1,9}}|N/A){_NOTE}$")
+_ROW_OLD = re.compile(rf"^(?P<name>.*?\S)\s+(?P<tcp>{_PORT})\s+(?P<online>[YN])\s+(?P<pid>[0-9]{{1,9}}|N/A){_NOTE}$")
+# How a process row starts: a wrapped name never continues with one of these.
+_PROCESS_START = re.compile(r"^(?:Brick \S|[A-Z][\w-]*(?: [A-Z][\w-]*)* (?:Daemon|Server) on \S)")
 _DAEMON = re.compile(r"^(?P<kind>.+?) on (?P<host>\S+)$")
 _STATUS_ERRORS = (
     re.compile(r"^Locking failed on "), re.compile(r"^Another transaction is in progress"),
@@ -347,8 +355,9 @@ class VolumeStatus:
         return tuple(p for p in self.bricks if not p.online)
 
     @property
-    def all_online(self) -> bool:
-        return all(p.online for p in self.processes)
+    def all_online(self) -> bool | None:
+        """None when the volume lists no process at all (nothing is stated online)."""
+        return all(p.online for p in self.processes) if self.processes else None
 
 
 @dataclass(frozen=True)
@@ -403,7 +412,7 @@ def _status_line(number: int, raw: str, state: dict, volumes: list, errors: list
     elif _RULE.match(line):
         pass
     elif match := _TASK_HEAD.match(line):
-        _check_no_pending(number, raw, state)
+        _check_no_pending(state)
         state["section"] = "tasks"
     elif state["section"] == "tasks":
         _task_line(number, raw, state)
@@ -414,11 +423,16 @@ def _status_line(number: int, raw: str, state: dict, volumes: list, errors: list
 def _process_line(number: int, raw: str, state: dict) -> None:
     # The CLI wraps long process names at a fixed width without a marker: a line that does
     # not end with the port/online/pid columns is the start of the next row's name.
+    if state["pending"] and _PROCESS_START.match(raw.strip()):
+        # the pending row never got its columns: read on, and it would swallow this one
+        _check_no_pending(state)
     text = state["pending"] + raw.strip()
     match = (_ROW_OLD if state.get("old_layout") else _ROW_NEW).match(text)
     if not match:
         if len(state["pending"]) > 300:
             raise ParseError(STATUS_PARSER, "expected 'name  port  [rdma port]  Y|N  pid'", line_no=number, line=raw)
+        if not state["pending"]:
+            state["pending_from"] = (number, raw)
         state["pending"] = text
         return
     state["pending"] = ""
@@ -457,8 +471,10 @@ def _task_line(number: int, raw: str, state: dict) -> None:
     state["tasks"][-1][key] = value
 
 
-def _check_no_pending(number: int | None, raw: str | None, state: dict) -> None:
+def _check_no_pending(state: dict) -> None:
+    """A row left without its columns is an error, named by the line where it starts."""
     if state.get("pending"):
+        number, raw = state["pending_from"]
         reason = f"process row {state['pending']!r} has no port/online/pid columns"
         raise ParseError(STATUS_PARSER, reason, line_no=number, line=raw)
 
@@ -466,7 +482,7 @@ def _check_no_pending(number: int | None, raw: str | None, state: dict) -> None:
 def _close_volume(state: dict, volumes: list) -> None:
     if "name" not in state:
         return
-    _check_no_pending(None, None, state)
+    _check_no_pending(state)
     tasks = tuple(GlusterTask(kind=t.get("Task"), id=t.get("ID"), status=t.get("Status"), fields=t) for t in state["tasks"])
     volumes.append(VolumeStatus(name=state["name"], processes=tuple(state["processes"]), tasks=tasks))
     state.clear()
@@ -510,6 +526,14 @@ class BrickHeal:
     def connected(self) -> bool | None:
         return None if self.status is None else self.status == "Connected"
 
+    @property
+    def split_brain_count(self) -> int | None:
+        """The stated count, else the entries marked "Is in split-brain" when the brick's list is
+        complete (its "Number of entries" is stated); None otherwise."""
+        if self.number_in_split_brain is not None:
+            return self.number_in_split_brain
+        return len(self.in_split_brain) if self.number_of_entries is not None else None
+
 
 @dataclass(frozen=True)
 class HealInfo:
@@ -517,17 +541,25 @@ class HealInfo:
     bricks: tuple[BrickHeal, ...]
 
     @property
-    def pending_entries(self) -> int:
-        return sum(b.number_of_entries or 0 for b in self.bricks)
+    def pending_entries(self) -> int | None:
+        """Entries waiting for heal on all bricks; None when a brick's count is not stated
+        (an unreachable brick's "Number of entries: -", or the split-brain variant)."""
+        return _total(b.number_of_entries for b in self.bricks)
 
     @property
-    def split_brain_entries(self) -> int:
-        return sum(b.number_in_split_brain if b.number_in_split_brain is not None else len(b.in_split_brain) for b in self.bricks)
+    def split_brain_entries(self) -> int | None:
+        """Entries in split-brain on all bricks; None when a brick's is not stated."""
+        return _total(b.split_brain_count for b in self.bricks)
 
     @property
     def unreachable_bricks(self) -> tuple[BrickHeal, ...]:
         """Bricks whose Status is not "Connected" (e.g. "Transport endpoint is not connected")."""
         return tuple(b for b in self.bricks if b.connected is False)
+
+
+def _total(counts) -> int | None:
+    counts = list(counts)
+    return None if None in counts else sum(counts)
 
 
 _HEAL_FIELDS = {

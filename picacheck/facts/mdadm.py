@@ -96,10 +96,15 @@ class MdadmDetail:
         return frozenset(word.strip().lower() for word in self.state.split(",") if word.strip())
 
     @property
-    def degraded(self) -> bool:
-        return "degraded" in self.state_flags or (
-            self.raid_devices is not None and self.active_devices is not None and self.active_devices < self.raid_devices
-        )
+    def degraded(self) -> bool | None:
+        """"degraded" in State, or fewer active than raid devices. mdadm writes "degraded" in the
+        State of a running array that is; an inactive array, or one without State or counts, is
+        unknown (None)."""
+        if "degraded" in self.state_flags:
+            return True
+        if self.raid_devices is not None and self.active_devices is not None:
+            return self.active_devices < self.raid_devices
+        return False if self.state_flags and "inactive" not in self.state_flags else None
 
     @property
     def faulty_devices(self) -> tuple[MdadmDevice, ...]:

@@ -22,6 +22,8 @@ PARSER = "mdstat"
 SYNC_ACTIONS = ("resync", "recovery", "reshape", "check", "repair")
 # Actions that only read and compare: a routine scrub, redundancy is intact meanwhile.
 SCRUB_ACTIONS = ("check", "repair")
+# Levels without redundancy: the kernel prints no "[n/m] [UU]" for them, nothing to degrade.
+NO_REDUNDANCY = ("raid0", "linear")
 
 _PERSONALITIES = re.compile(r"^Personalities\s*:(?P<rest>.*)$")
 _ARRAY_HEAD = re.compile(r"^(?P<name>[^\s:]+)\s*:\s*(?P<state>active|inactive)(?:\s+(?P<rest>.*))?$")
@@ -105,8 +107,11 @@ class MdArray:
         return int(match["kib"]) if match else None
 
     @property
-    def degraded(self) -> bool:
-        """Fewer active disks than the array needs (raid0/linear have no redundancy to lose)."""
+    def degraded(self) -> bool | None:
+        """Fewer working disks than the array needs, as its "[n/m] [UU_]" says (raid0/linear have
+        no redundancy to lose: False). None when the array does not show them (an inactive one)."""
+        if self.raid_disks is None and self.status is None:
+            return False if self.level in NO_REDUNDANCY else None
         fewer = self.raid_disks is not None and self.active_disks is not None and self.active_disks < self.raid_disks
         return fewer or (self.status is not None and "_" in self.status)
 
@@ -123,19 +128,22 @@ class MdArray:
         return tuple(m.name for m in self.members)
 
     @property
-    def healthy(self) -> bool:
+    def healthy(self) -> bool | None:
         """Active, not degraded, no faulty member, and no rebuild under way or waiting. A check or
         repair scrub, running or DELAYED behind another array's on the same disks, is fine: Debian's
-        cron starts one on every array on the first Sunday of the month."""
+        cron starts one on every array on the first Sunday of the month. None when nothing shown is
+        wrong but whether the array is degraded is not shown."""
         syncing = self.sync is not None and self.sync.action not in SCRUB_ACTIONS
-        return self.active and not self.degraded and not self.failed_members and not syncing
+        if not self.active or self.degraded or self.failed_members or syncing:
+            return False
+        return None if self.degraded is None else True
 
 
 @dataclass(frozen=True)
 class Mdstat:
     personalities: tuple[str, ...]
     arrays: tuple[MdArray, ...]
-    unused_devices: tuple[str, ...] = ()
+    unused_devices: tuple[str, ...] | None = ()  # None: no "unused devices:" line (a cut copy)
 
     def array(self, name: str) -> MdArray | None:
         """The array called `name` ("md2" or "/dev/md2"), None when absent."""
@@ -144,6 +152,7 @@ class Mdstat:
 
     @property
     def degraded_arrays(self) -> tuple[MdArray, ...]:
+        """The arrays shown degraded (not those whose state is not shown)."""
         return tuple(a for a in self.arrays if a.degraded)
 
 
@@ -154,7 +163,7 @@ def parse_mdstat(text: str) -> Mdstat:
     """Parse the content of /proc/mdstat."""
     raise_if_tool_error(PARSER, text, _TOOL_ERRORS)
     personalities: tuple[str, ...] | None = None
-    unused: tuple[str, ...] = ()
+    unused: tuple[str, ...] | None = None
     arrays: list[MdArray] = []
     block: list[tuple[int, str]] = []
 
@@ -291,7 +300,8 @@ def render_mdstat(mdstat: Mdstat) -> str:
     for array in mdstat.arrays:
         out.extend(_render_array(array))
         out.append("")
-    out.append("unused devices: " + (" ".join(mdstat.unused_devices) or "<none>"))
+    if mdstat.unused_devices is not None:
+        out.append("unused devices: " + (" ".join(mdstat.unused_devices) or "<none>"))
     return "\n".join(out) + "\n"
 
 

@@ -18,8 +18,9 @@ shapes of Traefik 1.x and 2.x/3.x (keys are matched case-insensitively, as Traef
 `version` is guessed from the keys; `compatible_versions` says which majors the keys
 fit (a v3 file that uses no v3-only key reads as (2, 3)), and `version` is the lowest.
 
-Templated files: placeholders such as `{{DOMAIN}}`, `{{.Env.X}}` or `${email}` inside
-strings are valid TOML/YAML and are listed in `placeholders`. A template that is not
+Templated files: placeholders such as `{{DOMAIN}}`, `{{.Env.X}}`, `${email}` or `%%EMAIL%%`
+inside strings are valid TOML/YAML and are listed in `placeholders` (those of the values and
+keys Traefik reads: one in a comment is not a setting). A template that is not
 valid TOML/YAML as it stands (a placeholder in place of a number or a table name) raises
 `ParseError` naming the placeholders; `fill_placeholders` substitutes them first.
 """
@@ -35,7 +36,7 @@ import yaml
 from .errors import ParseError
 
 PARSER = "traefik static config"
-_PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}|\$\{[^{}]*\}")
+_PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}|\$\{[^{}]*\}|%%[A-Za-z_][A-Za-z0-9_]*%%")
 _V1_TOP_KEYS = {
     "defaultentrypoints", "acme", "web", "docker", "file", "loglevel", "debug", "retry", "frontends",
     "backends", "traefiklog", "accesslogsfile", "consulcatalog", "marathon", "rancher", "ecs", "boltdb",
@@ -106,17 +107,26 @@ def parse_traefik_static(text: str, fmt: str = "toml") -> TraefikStatic:
         entrypoints={name: _text(_get(ep, "address")) for name, ep in entrypoints.items()},
         redirects=tuple(r[:2] for r in redirects), http_to_https_redirect=any(r[2] for r in redirects),
         acme_resolvers=_acme(document, versions[0]), dashboard=_dashboard(document, versions[0], entrypoints),
-        placeholders=tuple(dict.fromkeys(_PLACEHOLDER.findall(text))), document=document,
+        placeholders=tuple(dict.fromkeys(_placeholders(document))), document=document,
     )
 
 
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
     """Replace `{{KEY}}`, `{{ .Env.KEY }}` and `${KEY}` by values[KEY] (others are left alone)."""
     def replace(match: re.Match[str]) -> str:
-        key = re.sub(r"^\{\{\s*(?:\.Env\.)?|\s*\}\}$|^\$\{|\}$", "", match.group())
+        key = re.sub(r"^\{\{\s*(?:\.Env\.)?|\s*\}\}$|^\$\{|\}$|^%%|%%$", "", match.group())
         return values.get(key, match.group())
 
     return _PLACEHOLDER.sub(replace, text)
+
+
+def _placeholders(node: object) -> list[str]:
+    """The placeholders in the document's keys and string values, in document order."""
+    if isinstance(node, dict):
+        return [found for key, value in node.items() for found in _placeholders(key) + _placeholders(value)]
+    if isinstance(node, list):
+        return [found for item in node for found in _placeholders(item)]
+    return _PLACEHOLDER.findall(node) if isinstance(node, str) else []
 
 
 def _load(text: str, fmt: str) -> dict:

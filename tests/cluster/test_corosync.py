@@ -30,6 +30,7 @@ def test_config_version_is_the_same_on_every_node(hosts, corosync):
 @pytest.mark.claim("C2")
 def test_cluster_is_quorate_with_every_vote(hosts, corosync, hypervisor):
     status = cluster.quorum_status(hosts[hypervisor])
+    assert status.flags is not None, f"{hypervisor}: the quorum status has no 'Flags:' line: its flags are unknown"
     assert status.quorate, f"{hypervisor}: the cluster is NOT quorate (flags: {' '.join(status.flags) or 'none'})"
     assert status.expected_votes == corosync.expected_votes, f"{hypervisor}: expected votes {status.expected_votes}"
     assert status.total_votes == corosync.expected_votes, (

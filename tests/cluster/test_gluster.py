@@ -83,6 +83,8 @@ def test_no_pending_heal_and_no_split_brain(hosts, inventory, gluster_volume):
     heal = cluster.heal_info(hosts[inventory.gluster.peers[0]], gluster_volume.name)
     unreachable = [brick.brick for brick in heal.unreachable_bricks]
     assert not unreachable, f"heal info cannot reach the bricks {unreachable}"
+    unstated = [brick.brick for brick in heal.bricks if brick.number_of_entries is None]
+    assert not unstated, f"heal info states no entry count for the bricks {unstated}: their heal state is unknown"
     split = {brick.brick: brick.in_split_brain for brick in heal.bricks if brick.in_split_brain}
     assert heal.split_brain_entries == 0, f"{heal.split_brain_entries} entries in split-brain: {split}"
     pending = {brick.brick: brick.number_of_entries for brick in heal.bricks if brick.number_of_entries}

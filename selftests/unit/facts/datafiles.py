@@ -8,8 +8,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "selftests" / "data"
-# Traefik configs are people's files: read in place from the shared set, never copied here.
+# Traefik configs are people's files: the shared set is read in place, never copied here;
+# the samples this project collected itself are in selftests/data/traefik.
 TRAEFIK = REPO / ".." / "shared" / "fixtures" / "traefik"
+OWN_TRAEFIK = DATA / "traefik"
 
 
 def data_files(kind: str) -> list[str]:
@@ -24,9 +26,15 @@ def traefik_files() -> list[str]:
     return sorted(p.name for p in TRAEFIK.iterdir()) if TRAEFIK.is_dir() else []
 
 
+def own_traefik_files() -> list[str]:
+    return data_files("traefik")
+
+
 def read_traefik(name: str) -> str:
-    if not TRAEFIK.is_dir():
+    """A Traefik sample: ours (selftests/data/traefik) or the shared set's."""
+    folder = OWN_TRAEFIK if (OWN_TRAEFIK / name).is_file() else TRAEFIK
+    if not folder.is_dir():
         pytest.skip("../shared is absent")
     # newline="" keeps CRLF files as they are: the parser must cope with them
-    with open(TRAEFIK / name, encoding="utf-8", newline="") as file:
+    with open(folder / name, encoding="utf-8", newline="") as file:
         return file.read()

@@ -11,6 +11,11 @@ from .datafiles import data_files, read
 # Per file: (quorate, flags, node_id, ring_id, expected, total, quorum, activity blocked,
 #            members [(nodeid, votes, name, local, qdevice column)], qdevice (votes, configured) | None)
 EXPECTED = {
+    "edgefs-issue386-corosync2-3node-waitforall.txt": (
+        True, ("Quorate", "WaitForAll"), 1576434009, "53334151/56", 3, 3, 2, False,
+        [(53334151, 1, "10.42.1.56", False, None), (1576434009, 1, "10.42.2.94", True, None),
+         (1948873959, 1, "10.42.3.85", False, None)], None,
+    ),
     "ha-cluster-exporter-2node-waitforall.txt": (
         True, ("2Node", "Quorate", "WaitForAll"), 2, "1/8", 2, 2, 1, False,
         [(1, 1, "192.168.127.20", False, "NR"), (2, 1, "192.168.127.21", True, "NR")], None,
@@ -55,6 +60,15 @@ EXPECTED = {
     "pegaprox-issue252-pvecm-4node-2down-qdevice.txt": (
         True, ("Quorate", "Qdevice"), 2, "1.8d4", 4, 3, 3, False,
         [(1, 1, "192.168.51.239", False, "A,V,NMW"), (2, 1, "192.168.50.218", True, "A,V,NMW")], (1, None),
+    ),
+    "pve-docs-pve4-pvecm-status-3node-after-delnode.txt": (
+        True, ("Quorate",), 1, "1992", 3, 3, 3, False,
+        [(1, 1, "192.168.15.90", True, None), (2, 1, "192.168.15.91", False, None), (3, 1, "192.168.15.92", False, None)], None,
+    ),
+    "pve-docs-pve4-pvecm-status-4node-hex-ids-ring1928.txt": (
+        True, ("Quorate",), 1, "1928", 4, 4, 2, False,
+        [(1, 1, "192.168.15.91", False, None), (2, 1, "192.168.15.92", True, None),
+         (3, 1, "192.168.15.93", False, None), (4, 1, "192.168.15.94", False, None)], None,
     ),
     "pve-docs-pvecm-status-4node.txt": (
         True, ("Quorate",), 1, "1.1a8", 4, 4, 3, False,
@@ -105,6 +119,22 @@ def test_pvecm_cluster_information_and_tilde_underlines():
     status = parse_quorum_status(read("corosync_quorum", "pve-docs-pvecm-status-4node.txt"))
     assert (status.cluster_name, status.config_version, status.transport, status.secure_auth) == ("prod-central", 3, "knet", "on")
     assert status.local_member.name == "192.168.15.92" and status.nodes == 4
+
+
+def test_proxmox_4_pvecm_status():
+    # PVE 4 (corosync 2): no "Cluster information" section, ring ids without the "a.b" form,
+    # and this doc marks node 2 "(local)" under "Node ID: 0x00000001", read as written
+    status = parse_quorum_status(read("corosync_quorum", "pve-docs-pve4-pvecm-status-4node-hex-ids-ring1928.txt"))
+    assert status.cluster_name is None and status.transport is None and status.local_member.nodeid == 2
+    assert status.two_node is False and status.wait_for_all is False
+
+
+def test_flags_not_stated_are_unknown():
+    text = read("corosync_quorum", "edgefs-issue386-corosync2-3node-waitforall.txt")
+    without = "\n".join(line for line in text.split("\n") if not line.startswith("Flags:"))
+    status = parse_quorum_status(without)
+    assert status.flags is None and status.two_node is None and status.wait_for_all is None
+    assert parse_quorum_status(text).wait_for_all is True
 
 
 def test_two_nodes_without_two_node_flag():

@@ -25,6 +25,10 @@ PEERS = {
     "peer-status-glusterdocs-storage-pools-3peers.txt": [
         ("server2", "Peer in Cluster", True), ("server3", "Peer in Cluster", True), ("server4", "Peer in Cluster", True),
     ],
+    "peer-status-glusterfs-issue4435-3peers-1-disconnected.txt": [
+        ("instance-03", "Peer in Cluster", False), ("instance-01", "Peer in Cluster", True),
+        ("instance-02", "Peer in Cluster", True),
+    ],
     "peer-status-insights-1peer-connected.txt": [("versegluster1.verse.loc", "Peer in Cluster", True)],
     "peer-status-insights-3peers-1-disconnected.txt": [
         ("versegluster1.verse.loc", "Peer in Cluster", True), ("10.30.32.16", "Peer in Cluster", True),
@@ -37,6 +41,7 @@ VOLUMES = {
     "vol-info-glusterdocs-arbiter-2x2plus1-created.txt": [
         ("testvol", "Distributed-Replicate", "Created", "2 x (2 + 1) = 6", 2, 3, 1, 6, ["server3:/bricks/brick", "server6:/bricks/brick"], 2),
     ],
+    "vol-info-glusterdocs-3x-distribute-no-volume-id.txt": [("test-volume", "Distribute", "Started", "4", 4, None, None, 4, [], 0)],
     "vol-info-glusterdocs-configure-replica3-created.txt": [("gv0", "Replicate", "Created", "1 x 3 = 3", 1, 3, 0, 3, [], 0)],
     "vol-info-glusterdocs-distributed-replicate-2x2.txt": [("test", "Distributed-Replicate", "Started", "2 x 2 = 4", 2, 2, 0, 4, [], 0)],
     "vol-info-glusterdocs-quickstart-replica3-started.txt": [("gv0", "Replicate", "Started", "1 x 3 = 3", 1, 3, 0, 3, [], 1)],
@@ -52,6 +57,10 @@ VOLUMES = {
 
 # volume status: file → {volume: [(name, host, path, tcp port, online, pid)]}, errors
 STATUS = {
+    "vol-status-glusterdocs-3x-old-layout-brick-killed-annotated.txt": ({"r2": [
+        ("Brick", "Server1", "/home/gfs/r2_0", None, False, 5342), ("Brick", "Server2", "/home/gfs/r2_1", 49153, True, 5354),
+        ("Brick", "Server1", "/home/gfs/r2_2", 49154, True, 5365), ("Brick", "Server2", "/home/gfs/r2_3", 49155, True, 5376),
+    ]}, ()),
     "vol-status-glusterdocs-old-format-no-rdma-column.txt": ({"r2": [
         ("Brick", "Server1", "/home/gfs/r2_5", 49156, True, 5731), ("Brick", "Server2", "/home/gfs/r2_1", 49153, True, 5354),
         ("Brick", "Server1", "/home/gfs/r2_2", 49154, True, 5365), ("Brick", "Server2", "/home/gfs/r2_3", 49155, True, 5376),
@@ -93,6 +102,18 @@ STATUS = {
         "Locking failed on srvgluspvlsu72.example.com. Please check log file for details.",
         "Another transaction is in progress for volQXCHISTP_data. Please try again after sometime.",
     )),
+    "vol-status-insights-2vols-all-online.txt": ({
+        "test_vol": [
+            ("Brick", "172.17.18.42", "/home/brick", 49152, True, 26685), ("Brick", "172.17.18.43", "/home/brick", 49152, True, 27094),
+            ("Brick", "172.17.18.44", "/home/brick", 49152, True, 27060), ("Self-heal Daemon", "localhost", None, None, True, 7805),
+            ("Self-heal Daemon", "172.17.18.44", None, None, True, 33400), ("Self-heal Daemon", "172.17.18.43", None, None, True, 33680),
+        ],
+        "test_vol_2": [
+            ("Brick", "172.17.18.42", "/home/brick", 49152, True, 6685), ("Brick", "172.17.18.43", "/home/brick", 49152, True, 33094),
+            ("Brick", "172.17.18.44", "/home/brick", 49152, True, 2060), ("Self-heal Daemon", "localhost", None, None, True, 7805),
+            ("Self-heal Daemon", "172.17.18.44", None, None, True, 33400), ("Self-heal Daemon", "172.17.18.43", None, None, True, 33680),
+        ],
+    }, ()),
     "vol-status-insights-replica3-all-online.txt": ({"test_vol": [
         ("Brick", "172.17.18.42", "/home/brick", 49152, True, 26685), ("Brick", "172.17.18.43", "/home/brick", 49152, True, 27094),
         ("Brick", "172.17.18.44", "/home/brick", 49152, True, 27060), ("Self-heal Daemon", "localhost", None, None, True, 7805),
@@ -102,6 +123,24 @@ STATUS = {
 
 # heal info: file → (variant, [(brick, status, number of entries, entries in split-brain, number in split-brain)])
 HEAL = {
+    "heal-info-glusterdocs-3x-brick-down-status-only.txt": ("info", [
+        ("Server1:/home/gfs/r2_0", "Transport endpoint is not connected", None, (), None),
+        ("Server2:/home/gfs/r2_1", None, 1, (), None), ("Server1:/home/gfs/r2_2", None, 0, (), None),
+        ("Server2:/home/gfs/r2_3", None, 0, (), None),
+    ]),
+    "heal-info-glusterdocs-3x-count-before-entries-elided.txt": ("info", [
+        (":/gfs/test-volume_0", None, 0, (), None), (":/gfs/test-volume_1", None, 101, (), None),
+    ]),
+    "heal-info-glusterfs-issue1216-root-pending-one-brick-unreachable.txt": ("info", [
+        ("server:/mnt/hdd4/gluster", "Connected", 1, (), None),
+        ("garage:/mnt/hdd2/gluster", "Transport endpoint is not connected", None, (), None),
+        ("fhem:/home/pi/gluster", "Connected", 1, (), None),
+    ]),
+    "heal-info-glusterfs-issue2706-brick-transport-not-connected.txt": ("info", [
+        (f"virtual-machine-{n}.vdc.com:/var/lib/gluster/.bricks/roi-prod-files",
+         "Transport endpoint is not connected" if n == 73 else "Connected", None if n == 73 else 0, (), None)
+        for n in (71, 73, 72, 78, 80, 79)
+    ]),
     "heal-info-glusterdocs-r2-no-entries.txt": ("info", [
         ("Server1:/home/gfs/r2_5", None, 0, (), None), ("Server2:/home/gfs/r2_1", None, 0, (), None),
         ("Server1:/home/gfs/r2_2", None, 0, (), None), ("Server2:/home/gfs/r2_3", None, 0, (), None),
@@ -175,7 +214,8 @@ def test_volume_info_file(name):
     ]
     assert got == VOLUMES[name]
     for volume in volumes:
-        assert len(volume.bricks) == volume.total_bricks and volume.transport == "tcp"
+        assert len(volume.bricks) == volume.total_bricks
+        assert volume.transport == (None if name == "vol-info-glusterdocs-3x-distribute-no-volume-id.txt" else "tcp")
 
 
 def test_volume_info_options_and_bricks():
@@ -184,7 +224,10 @@ def test_volume_info_options_and_bricks():
     assert [(b.host, b.path) for b in second.bricks] == [(f"172.17.18.{n}", "/home/brick2") for n in (42, 43, 44)]
     assert first.volume_id == "2c32ed8d-5a07-4a76-a73a-123859556974" and first.snapshot_count == 0 and first.started
     created = parse_volume_info(read("gluster", "vol-info-glusterdocs-configure-replica3-created.txt"))[0]
-    assert not created.started and created.snapshot_count is None
+    assert created.started is False and created.snapshot_count is None
+    old = parse_volume_info(read("gluster", "vol-info-glusterdocs-3x-distribute-no-volume-id.txt"))[0]
+    assert (old.volume_id, old.transport, old.snapshot_count) == (None, None, None)  # 3.x printed none of them
+    assert parse_volume_info("Volume Name: v\nType: Replicate\n")[0].started is None  # no Status line: unknown
 
 
 def test_disperse_counts_and_no_volumes():
@@ -227,6 +270,24 @@ def test_offline_brick_is_recognised():
     assert volume.offline_bricks[0].rdma_port is None and volume.tasks == ()
     online = parse_volume_status(read("gluster", "vol-status-insights-replica3-all-online.txt"))[0]
     assert online.all_online and len(online.bricks) == 3 and online.bricks[0].rdma_port == 0
+
+
+def test_gluster_3x_status_annotated_offline_brick():
+    volume = parse_volume_status(read("gluster", "vol-status-glusterdocs-3x-old-layout-brick-killed-annotated.txt"))[0]
+    # "<<---- brick is not running" once made this row swallow the next one's
+    assert [(b.host, b.path, b.pid) for b in volume.offline_bricks] == [("Server1", "/home/gfs/r2_0", 5342)]
+    assert len(volume.bricks) == 4 and volume.all_online is False and volume.bricks[1].rdma_port is None
+
+
+def test_a_row_without_columns_does_not_swallow_the_next_row():
+    # Written by us: a row whose columns the parser cannot read, followed by another process row.
+    text = (
+        "Status of volume: v\nGluster process                             TCP Port  RDMA Port  Online  Pid\n"
+        "-----\nBrick a:/b                                  N/A       N/A        N       N/A  (down)\n"
+        "Brick c:/d                                  49152     0          Y       1301\n"
+    )
+    with pytest.raises(ParseError, match="line 4:.*has no port/online/pid columns"):
+        parse_volume_status(text)
 
 
 # Written by us from the CLI's layout: gluster-data with pica02's brick down, and a rebalance task.
@@ -273,6 +334,32 @@ def test_heal_info_entries_and_totals():
     assert summary.split_brain_entries == 2
     connected = parse_heal_info(read("gluster", "heal-info-glusterdocs-status-connected-root-split-brain.txt"))
     assert connected.bricks[0].host == "10.70.47.45" and connected.bricks[0].path == "/bricks/brick2/b0"
+
+
+@pytest.mark.parametrize("name, unreachable", [
+    ("heal-info-glusterdocs-3x-brick-down-status-only.txt", ["Server1:/home/gfs/r2_0"]),
+    ("heal-info-glusterfs-issue1216-root-pending-one-brick-unreachable.txt", ["garage:/mnt/hdd2/gluster"]),
+    ("heal-info-glusterfs-issue2706-brick-transport-not-connected.txt",
+     ["virtual-machine-73.vdc.com:/var/lib/gluster/.bricks/roi-prod-files"]),
+])
+def test_unreachable_brick_leaves_the_totals_unknown(name, unreachable):
+    heal = parse_heal_info(read("gluster", name))
+    assert [b.brick for b in heal.unreachable_bricks] == unreachable
+    assert heal.pending_entries is None and heal.split_brain_entries is None  # not 0: a brick was not read
+
+
+def test_heal_info_gluster_3x_layouts():
+    old = parse_heal_info(read("gluster", "heal-info-glusterdocs-3x-count-before-entries-elided.txt"))
+    # 3.x printed the count before the entries; the doc elides them with "...", read as listed
+    assert old.pending_entries == 101 and old.split_brain_entries == 0
+    assert old.bricks[1].entries[:2] == ("/95.txt", "/32.txt") and len(old.bricks[1].entries) == 10
+    assert (old.bricks[1].host, old.bricks[1].path) == (None, "/gfs/test-volume_1")  # the doc blanked the host
+    down = parse_heal_info(read("gluster", "heal-info-glusterdocs-3x-brick-down-status-only.txt"))
+    assert down.bricks[1].entries == ("/",) and down.bricks[1].connected is None  # 3.7 printed no Status when connected
+    root = parse_heal_info(read("gluster", "heal-info-glusterfs-issue1216-root-pending-one-brick-unreachable.txt"))
+    assert [b.entries for b in root.bricks] == [("/",), (), ("/",)]
+    split = parse_heal_info(read("gluster", "heal-info-split-brain-glusterdocs-2bricks.txt"))
+    assert split.pending_entries is None and split.split_brain_entries == 6  # that variant states no pending count
 
 
 def test_heal_info_unreachable_brick():

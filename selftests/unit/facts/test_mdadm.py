@@ -9,18 +9,26 @@ from picacheck.facts import ParseError, ToolError, normalize_md_uuid, parse_mdad
 from .datafiles import data_files, read
 
 # Per file: (device, level, state flags, raid devices, active, failed, degraded,
-#            [(number, raid_device, state, path)…])
+#            [(number, raid_device, state, path)…]); degraded None: an inactive array says nothing of it
 EXPECTED = {
+    "check-raid-white-md125-0.90-clean.txt": (
+        "/dev/md125", "raid1", {"clean"}, 2, 2, 0, False,
+        [(0, 0, ("active", "sync"), "/dev/sda1"), (1, 1, ("active", "sync"), "/dev/sdb1")],
+    ),
+    "check-raid-white-md126-0.90-clean-degraded-recovering.txt": (
+        "/dev/md126", "raid1", {"clean", "degraded", "recovering"}, 2, 1, 0, True,
+        [(2, 0, ("spare", "rebuilding"), "/dev/sda2"), (1, 1, ("active", "sync"), "/dev/sdb2")],
+    ),
     "insights-raid1-clean-nvme-bitmap.txt": (
         "/dev/md2", "raid1", {"clean"}, 2, 2, 0, False,
         [(0, 0, ("active", "sync"), "/dev/nvme2n1"), (1, 1, ("active", "sync"), "/dev/nvme3n1")],
     ),
     "insights-raid5-active-reshaping-21disks.txt": ("/dev/md0", "raid5", {"active", "reshaping"}, 21, 21, 0, False, None),
     "insights-raid5-inactive-nvme.txt": (
-        "/dev/md1", "raid5", {"inactive"}, None, None, None, False,
+        "/dev/md1", "raid5", {"inactive"}, None, None, None, None,
         [(None, None, (), f"/dev/nvme{i}n1p1") for i in range(4)],
     ),
-    "ironic-raid0-inactive-broken.txt": ("/dev/md126", "raid0", {"inactive"}, None, None, None, False, [(None, None, (), "/dev/sda2")]),
+    "ironic-raid0-inactive-broken.txt": ("/dev/md126", "raid0", {"inactive"}, None, None, None, None, [(None, None, (), "/dev/sda2")]),
     "ironic-raid1-clean-nvme-bitmap.txt": (
         "/dev/md0", "raid1", {"clean"}, 2, 2, 0, False,
         [(0, 0, ("active", "sync"), "/dev/nvme0n1p1"), (1, 1, ("active", "sync"), "/dev/nvme1n1p1")],
@@ -66,6 +74,24 @@ def test_reshape_and_rebuild_status():
     assert reshaping.array_size_kib == 21877481472 and reshaping.spare_devices == 1
     recovering = parse_mdadm_detail(read("mdadm_detail", "nagios-plugins-pr371-raid1-recovering-10pct.txt"))
     assert recovering.rebuild_status == 10.0 and recovering.uuid == "<redacted>"
+
+
+def test_mdadm_0_90_superblock_layout():
+    # mdadm 3.x on a 0.90 superblock: narrower key column, "Preferred Minor", dotted Events, no Name
+    clean = parse_mdadm_detail(read("mdadm_detail", "check-raid-white-md125-0.90-clean.txt"))
+    assert (clean.version, clean.events, clean.fields["Preferred Minor"], clean.name) == ("0.90", "0.1182", "125", None)
+    assert clean.uuid == "57219006:b1527c59:de32536d:bb88a27f" and clean.array_size_kib == 56128
+    rebuilding = parse_mdadm_detail(read("mdadm_detail", "check-raid-white-md126-0.90-clean-degraded-recovering.txt"))
+    assert rebuilding.rebuild_status == 30.0 and rebuilding.spare_devices == 1 and rebuilding.working_devices == 2
+    assert [d.path for d in rebuilding.devices if d.spare] == ["/dev/sda2"]
+
+
+def test_degraded_unknown_without_state_or_counts():
+    # Written by us: the first lines of a detail, cut before State and the counts
+    cut = parse_mdadm_detail("/dev/md0:\n        Version : 1.2\n     Raid Level : raid1\n")
+    assert cut.degraded is None and cut.state_flags == frozenset()
+    inactive = parse_mdadm_detail(read("mdadm_detail", "ironic-raid0-inactive-broken.txt"))
+    assert inactive.degraded is None and "inactive" in inactive.state_flags
 
 
 def test_faulty_and_removed_devices():

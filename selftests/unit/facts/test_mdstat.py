@@ -9,8 +9,70 @@ from picacheck.facts import ParseError, ToolError, parse_mdstat
 from .datafiles import data_files, read
 
 # Per file: {array: (state, level, status, degraded, failed members, sync)}; sync is None,
-# (action, percent) or (action, "DELAYED"/"PENDING"). Read off the files by hand.
+# (action, percent) or (action, "DELAYED"/"PENDING"); degraded None where the array shows no
+# "[n/m] [UU]" (inactive). Read off the files by hand.
 EXPECTED = {
+    "check-raid-issue164-raid1-faulty-member-5of5.txt": {
+        "md1": ("active", "raid1", "UUUUU", False, ("sdh1",), None),  # a 6th member faulty, [5/5]: not degraded
+        "md0": ("active", "raid1", "UU", False, (), None),
+    },
+    "check-raid-issue43-raid6-degraded-no-unused-line.txt": {"md0": ("active", "raid6", "U_UUUU", True, (), None)},
+    "check-raid-issue43-raid6-readd-recovery-0.2pct.txt": {"md0": ("active", "raid6", "U_UUUU", True, (), ("recovery", 0.2))},
+    "check-raid-issue43-raid6-recovery-2missing-2space-indent.txt": {
+        "md0": ("active", "raid6", "UUUU__", True, (), ("recovery", 19.6)),
+    },
+    "check-raid-issue43-raid6-reshape-super-0.91-spares.txt": {
+        "md0": ("active", "raid6", "UUUU__", True, (), ("reshape", 48.4)),
+    },
+    "check-raid-issue64-auto-read-only.txt": {
+        "md2": ("active", "raid1", "UU", False, (), None),
+        "md1": ("active", "raid1", "UU", False, (), None),
+        "md0": ("active", "raid1", "UU", False, (), None),
+    },
+    "check-raid-linear-64k-rounding.txt": {
+        "md1": ("active", "raid1", "UU", False, (), None),
+        "md0": ("active", "linear", None, False, (), None),
+    },
+    "check-raid-no-arrays-empty-personalities.txt": {},
+    "check-raid-pr24-check-98pct.txt": {
+        "md2": ("active", "raid1", "UU", False, (), ("check", 98.3)),
+        "md1": ("active", "raid1", "UU", False, (), None),
+        "md0": ("active", "raid1", "UU", False, (), None),
+    },
+    "check-raid-pr28-raid1-one-member-left.txt": {
+        "md1": ("active", "raid1", "_U", True, (), None),
+        "md0": ("active", "raid1", "_U", True, (), ("recovery", 3.6)),
+    },
+    "check-raid-pr28-raid1-recovery-0.4pct.txt": {
+        "md1": ("active", "raid1", "UU", False, (), None),
+        "md0": ("active", "raid1", "_U", True, (), ("recovery", 0.4)),
+    },
+    "check-raid-pr28-recovery-and-resync-delayed.txt": {
+        "md1": ("active", "raid1", "_U", True, (), ("resync", "DELAYED")),
+        "md0": ("active", "raid1", "_U", True, (), ("recovery", 3.9)),
+    },
+    "check-raid-pr77-resync-delayed-check-bitmap.txt": {
+        "md1": ("active", "raid1", "UU", False, (), ("resync", "DELAYED")),
+        "md0": ("active", "raid1", "UU", False, (), ("check", 6.4)),
+    },
+    "check-raid-raid0-dm-no-unused-line.txt": {"md2": ("active", "raid0", None, False, (), None)},
+    "check-raid-raid1-two-resyncs.txt": {
+        "md0": ("active", "raid1", "UU", False, (), None),
+        "md2": ("active", "raid1", "UU", False, (), ("resync", 11.2)),
+        "md1": ("active", "raid1", "UU", False, (), ("resync", 9.9)),
+    },
+    "check-raid-raid5-failed-sdc1-empty-unused.txt": {"md0": ("active", "raid5", "U_U", True, ("sdc1",), None)},
+    "check-raid-white-raid1-0.90-recovery-29pct.txt": {
+        "md125": ("active", "raid1", "UU", False, (), None),
+        "md126": ("active", "raid1", "_U", True, (), ("recovery", 29.2)),
+        "md127": ("active", "raid1", "UU", False, (), None),
+    },
+    "hdo-site-issue404-4-raid1-sda-faulty.txt": {
+        name: ("active", "raid1", "_U", True, (member,), None)
+        for name, member in (("md0", "sda1"), ("md3", "sda4"), ("md1", "sda2"), ("md2", "sda3"))
+    },
+    "probert-issue125-inactive-one-spare.txt": {"md127": ("inactive", None, None, None, (), None)},
+    "probert-issue125-raid1-resync-50pct.txt": {"md127": ("active", "raid1", "UU", False, (), ("resync", 50.4))},
     "mdadm-issue26-raid10-22disks-2missing.txt": {
         "md127": ("active", "raid10", "UUUUUUUUUUUUUUUUU_U_UU", True, (), None),
     },
@@ -34,7 +96,7 @@ EXPECTED = {
         "md11": ("active", "raid1", "UU", False, ("sdc3",), ("resync", "PENDING")),
         "md12": ("active", "raid0", None, False, (), None),
         "md126": ("active", "raid0", None, False, (), None),
-        "md219": ("inactive", None, None, False, (), None),
+        "md219": ("inactive", None, None, None, (), None),
         "md00": ("active", "raid0", None, False, (), None),
         "md120": ("active", "linear", None, False, (), None),
         "md101": ("active", "raid0", None, False, (), None),
@@ -56,7 +118,7 @@ EXPECTED = {
     "pymdstat-09.txt": {
         "md0": ("active", "raid1", "UU", False, (), None),
         "md1": ("active", "raid1", "UU", False, (), None),
-        "md2": ("inactive", None, None, False, (), None),
+        "md2": ("inactive", None, None, None, (), None),
     },
     "pymdstat-10.txt": {
         "md129": ("active", "raid1", "UU", False, (), None),
@@ -64,7 +126,7 @@ EXPECTED = {
         "md125": ("active", "raid0", None, False, (), None),
         "md126": ("active", "raid0", None, False, (), None),
     },
-    "pymdstat-11.txt": {"md127": ("inactive", None, None, False, (), None)},
+    "pymdstat-11.txt": {"md127": ("inactive", None, None, None, (), None)},
     "pymdstat-12.txt": {"md127": ("active", "raid0", None, False, (), None)},
     "pymdstat-13.txt": {"md127": ("active", "raid4", "UU__", True, (), ("reshape", 2.1))},
     "pymdstat-14.txt": {"md127": ("active", "raid0", None, False, (), None)},
@@ -156,9 +218,50 @@ def test_composite_fixture_details():
 def test_nbsp_unused_devices_and_unindented_lines():
     assert parse_mdstat(read("mdstat", "pymdstat-14.txt")).personalities == ("raid0",)
     assert parse_mdstat(read("mdstat", "pymdstat-15.txt")).array("md3").blocks == 17581481472
-    assert parse_mdstat(read("mdstat", "pymdstat-16.txt")).unused_devices == ()
+    assert parse_mdstat(read("mdstat", "pymdstat-16.txt")).unused_devices is None  # the line is not there
     nvme = parse_mdstat(read("mdstat", "node-exporter-issue500-raid0-nvme-gce.txt")).array("md0")
     assert nvme.member_names == ("nvme0n2", "nvme0n1") and nvme.chunk_kib == 1024
+
+
+# Per file: array → (healthy, read-only, auto-read-only, superblock, spares); healthy None: not shown.
+DETAILS = {
+    ("check-raid-issue164-raid1-faulty-member-5of5.txt", "md1"): (False, False, False, "1.2", ()),
+    ("check-raid-issue43-raid6-reshape-super-0.91-spares.txt", "md0"): (False, False, False, "0.91", ("sde1", "sdf1")),
+    ("check-raid-issue64-auto-read-only.txt", "md2"): (True, False, True, "1.2", ()),
+    ("check-raid-issue64-auto-read-only.txt", "md1"): (True, False, False, "1.2", ()),
+    ("check-raid-pr24-check-98pct.txt", "md2"): (True, False, False, "1.2", ()),  # a scrub
+    ("check-raid-pr77-resync-delayed-check-bitmap.txt", "md1"): (False, False, False, "1.1", ()),  # a resync waits
+    ("check-raid-raid0-dm-no-unused-line.txt", "md2"): (True, False, False, "1.2", ()),
+    ("check-raid-white-raid1-0.90-recovery-29pct.txt", "md126"): (False, False, False, None, ()),
+    ("probert-issue125-inactive-one-spare.txt", "md127"): (False, False, False, "1.2", ("sdc1",)),
+    ("pymdstat-09.txt", "md2"): (False, False, False, None, ("sdb", "sdc", "sdd", "sda")),
+}
+
+
+@pytest.mark.parametrize("name, array_name", sorted(DETAILS))
+def test_mdstat_array_details(name, array_name):
+    array = parse_mdstat(read("mdstat", name)).array(array_name)
+    got = (array.healthy, array.read_only, array.auto_read_only, array.super_version, tuple(m.name for m in array.spare_members))
+    assert got == DETAILS[(name, array_name)]
+
+
+def test_kernel_2_6_layouts():
+    # no "unused devices:" line, an empty one, empty Personalities, status lines indented by 2
+    assert parse_mdstat(read("mdstat", "check-raid-raid0-dm-no-unused-line.txt")).unused_devices is None
+    assert parse_mdstat(read("mdstat", "check-raid-raid5-failed-sdc1-empty-unused.txt")).unused_devices == ()
+    empty = parse_mdstat(read("mdstat", "check-raid-no-arrays-empty-personalities.txt"))
+    assert empty.personalities == () and empty.arrays == () and empty.unused_devices == ()
+    indented = parse_mdstat(read("mdstat", "check-raid-issue43-raid6-recovery-2missing-2space-indent.txt")).array("md0")
+    assert indented.blocks == 5860543744 and indented.sync.finish_minutes == 1420.1
+    assert parse_mdstat(read("mdstat", "check-raid-linear-64k-rounding.txt")).array("md0").layout == "64k rounding"
+
+
+def test_inactive_array_state_is_unknown_not_healthy():
+    md127 = parse_mdstat(read("mdstat", "probert-issue125-inactive-one-spare.txt")).array("md127")
+    assert md127.degraded is None and md127.healthy is False  # inactive: not healthy, degraded unknown
+    # Written by us: an active raid1 whose blocks line lost its "[2/2] [UU]" (a cut copy)
+    cut = parse_mdstat("Personalities : [raid1]\nmd0 : active raid1 sdb1[1] sda1[0]\n      194368 blocks super 1.2\n")
+    assert cut.array("md0").degraded is None and cut.array("md0").healthy is None and cut.degraded_arrays == ()
 
 
 def test_report_alice_md2_resyncing():

@@ -80,7 +80,7 @@ def mdstats(draw):
     return Mdstat(
         personalities=tuple(draw(st.lists(st.sampled_from(["linear", "raid0", "raid1", "raid10", "raid5", "raid6"]), unique=True))),
         arrays=tuple(draw(md_arrays(f"md{n}")) for n in names),
-        unused_devices=tuple(draw(st.lists(st.from_regex(r"sd[a-z][0-9]", fullmatch=True), max_size=3))),
+        unused_devices=draw(st.none() | st.lists(st.from_regex(r"sd[a-z][0-9]", fullmatch=True), max_size=3).map(tuple)),
     )
 
 
@@ -110,7 +110,8 @@ def quorum_statuses(draw):
         nodes=len(members), node_id=local, ring_id=draw(st.from_regex(r"[0-9]{1,4}([/.][0-9a-f]{1,4})?", fullmatch=True)),
         expected_votes=draw(st.integers(1, 10)), highest_expected=draw(st.integers(1, 10)),
         total_votes=draw(st.integers(0, 10)), quorum=draw(st.integers(1, 10)), activity_blocked=draw(st.booleans()),
-        flags=tuple(draw(st.lists(st.sampled_from(["2Node", "Quorate", "WaitForAll", "Qdevice", "LastManStanding"]), unique=True))),
+        flags=draw(st.none() | st.lists(st.sampled_from(["2Node", "Quorate", "WaitForAll", "Qdevice", "LastManStanding"]),
+                                        unique=True).map(tuple)),
         members=members,
         qdevice=draw(st.none() | st.builds(QdeviceVotes, st.integers(0, 5), st.none() | st.integers(0, 5))),
         cluster_name=draw(host_name) if pvecm else None, config_version=draw(st.integers(0, 10**10)) if pvecm else None,
@@ -305,7 +306,13 @@ def iptables_saves(draw):
             packets, bytes_ = counted()
             rules.append(Rule.from_spec(name, chain, shlex.join(draw(rule_args(user_chains))), packets=packets, bytes=bytes_))
         tables.append(Table(name, tuple(chains), tuple(rules)))
-    return IptablesSave(tables=tuple(tables), family=draw(st.sampled_from([None, "ipv4", "ipv6"])) if tables else None)
+    family = draw(st.sampled_from([None, "ipv4", "ipv6"])) if tables else None
+    return IptablesSave(
+        tables=tuple(tables), family=family,
+        backend=draw(st.sampled_from([None, "nf_tables", "legacy"])) if family else None,
+        warnings=tuple(draw(st.lists(st.just("iptables-legacy tables present, use iptables-legacy-save to see them"), max_size=1))),
+        incompatible_tables=tuple(draw(st.lists(st.sampled_from(["nat", "filter", "mangle"]), unique=True, max_size=2))),
+    )
 
 
 @SETTINGS
@@ -314,6 +321,7 @@ def test_iptables_save_round_trip(save):
     parsed = parse_iptables_save(render_iptables_save(save))
     assert parsed == save
     assert all(r.target == "DNAT" and r.to_destination for r in parsed.dnat_rules())
+    assert parsed.complete is (not save.warnings and not save.incompatible_tables)
 
 
 # ---------------------------------------------------------------------------- robustness
@@ -326,7 +334,7 @@ SAMPLE_KINDS = {
 }
 REPORT_SAMPLES = [name for name in data_files("report") if name != "traefik.toml"]
 SAMPLES = sorted({(kind, name) for kind in set(SAMPLE_KINDS.values()) for name in data_files(kind)}) + [
-    ("report", name) for name in REPORT_SAMPLES]
+    ("report", name) for name in REPORT_SAMPLES] + [("traefik", name) for name in data_files("traefik")]
 
 NOISE_TOKENS = [*"[]():=#;{}*!\"'\\/_-.,%@$<>\t\r\n ", "  ", "\n\n", "0x1", "[U_]", "[2/1]", " blocks", "Brick ",
                 "Status: ", "Quorate: ", "Number of ", " x ", "-A ", "*nat", "COMMIT", "ID ", "md0 : active ", "Volume Name: "]

@@ -36,6 +36,11 @@ NODES = {
         ("node3", True, "Ready", "Active", "Reachable", "18.03.0-ce"),
         ("node4", False, "Ready", "Active", None, "18.03.0-ce"),
     ],
+    "node-ls-moby-docs-1.13-3nodes-leader.txt": [
+        ("swarm-worker2", False, "Ready", "Active", None, None),
+        ("swarm-worker1", False, "Ready", "Active", None, None),
+        ("swarm-manager1", True, "Ready", "Active", "Leader", None),
+    ],
     "node-ls-swarmkit-issue901-1.12dev-down-unreachable.txt": [
         ("ip-172-19-241-146", False, "Ready", "Active", "Reachable", None),
         ("manager", True, "Ready", "Active", "Leader", None),
@@ -68,14 +73,31 @@ TASKS = {
         ("redis.4", "worker1", "Running", "Running", None, False),
         ("redis.4", "worker1", "Shutdown", "Shutdown", None, True),
     ],
+    "service-ps-moby-docs-1.12-desired-before-last-state.txt": [("redis.1", "manager1", "Running", "Running", None, False)],
+    "service-ps-moby-docs-1.12-service-column-last-state.txt": [
+        (f"redis.{slot}", node, "Running", "Running", None, False)
+        for slot, node in enumerate(["manager1", "worker2", "worker1", "worker1", "manager1", "worker2", "worker2",
+                                     "worker1", "manager1", "manager1"], start=1)
+    ],
     "service-ps-moby-issue25951-rejected-no-such-image.txt": [
         ("web.1", "moby", "Ready", "Preparing", None, False),
         *[("web.1", "moby", "Shutdown", "Rejected", "No such image: blabla:somethi…", True)] * 4,
     ],
 }
 
-# docker info: file → (state, node id, is manager, managers, nodes, node address, manager addresses, error)
+# docker info: file → (state, node id, is manager, managers, nodes, node address, manager addresses, error);
+# state None: the output says nothing of swarm mode (docker before 1.12, a classic Swarm manager)
 INFOS = {
+    "docker-info-classicswarm-issue2537-swarm-state-empty.txt": (None, None, False, None, None, None, (), None),
+    "docker-info-insights-1.9.1-no-swarm-line.txt": (None, None, None, None, None, None, (), None),
+    "docker-info-moby-docs-1.10-no-swarm-line.txt": (None, None, None, None, None, None, (), None),
+    "docker-info-moby-docs-1.13-manager-two-node-addresses.txt": (
+        "active", "rdjq45w1op418waxlairloqbm", True, 1, 2, "172.16.66.128 172.16.66.129", ("172.16.66.128:2477",), None,
+    ),
+    "docker-info-moby-docs-1.13-windows-swarm-inactive.txt": ("inactive", None, None, None, None, None, (), None),
+    "docker-info-moby-issue25009-1.12rc4-ismanager-yes-truncated.txt": (
+        "active", "b0oprcm5gvg3nuuhibo9vibut", True, 0, 0, None, (), None,
+    ),
     "docker-info-classicswarm-issue2656-swarm-worker-truncated.txt": (
         "active", "vigx3z6f7fb3kkwj1ephila4k", False, None, None, "10.0.0.80",
         ("10.0.0.216:2377", "10.0.0.243:2377", "10.0.0.66:2377"), None,
@@ -93,8 +115,11 @@ INFOS = {
 }
 
 
+ERROR_FILES = ["docker-info-insights-daemon-down-error.txt"]
+
+
 def test_every_swarm_file_has_expectations():
-    assert sorted([*NODES, *TASKS, *INFOS]) == data_files("docker_swarm")
+    assert sorted([*NODES, *TASKS, *INFOS, *ERROR_FILES]) == data_files("docker_swarm")
 
 
 @pytest.mark.parametrize("name", sorted(NODES))
@@ -141,14 +166,39 @@ def test_docker_info_file(name):
     got = (info.state, info.node_id, info.is_manager, info.managers, info.nodes, info.node_address,
            info.manager_addresses, info.error)
     assert got == INFOS[name]
-    assert info.active
+    assert info.active is (None if info.state is None else info.state == "active")
 
 
 def test_docker_info_error_and_inactive():
     broken = parse_docker_info_swarm(read("docker_swarm", "docker-info-moby-issue29520-manager-out-of-quorum-error-truncated.txt"))
     assert broken.error and broken.cluster_id is None and broken.managers == 0
     inactive = parse_docker_info_swarm("Containers: 0\nSwarm: inactive\nRuntimes: runc\n")
-    assert inactive.state == "inactive" and not inactive.active and inactive.node_id is None
+    assert inactive.state == "inactive" and inactive.active is False and inactive.node_id is None
+
+
+def test_docker_1_12_service_ps_and_info_layouts():
+    tasks = parse_service_ps(read("docker_swarm", "service-ps-moby-docs-1.12-service-column-last-state.txt"))
+    first = tasks[0]
+    # the header reads "SERVICE IMAGE" one space apart: two columns, not one
+    assert (first.service, first.image, first.current_state) == ("redis", "redis:3.0.6", "Running 8 seconds")
+    assert first.error is None and first.ports is None and first.running
+    swapped = parse_service_ps(read("docker_swarm", "service-ps-moby-docs-1.12-desired-before-last-state.txt"))[0]
+    assert (swapped.desired_state, swapped.current_state, swapped.node) == ("Running", "Running 8 seconds", "manager1")
+    rc = parse_docker_info_swarm(read("docker_swarm", "docker-info-moby-issue25009-1.12rc4-ismanager-yes-truncated.txt"))
+    assert rc.is_manager is True and rc.managers == 0  # 1.12.0-rc4 printed "IsManager: Yes"
+
+
+def test_unknown_columns_are_none():
+    nodes = parse_node_ls("ID                          HOSTNAME\nalpfdvrzjrbiuvya7nyiwhbjg   pica01\n")
+    assert (nodes[0].status, nodes[0].ready, nodes[0].is_manager, nodes[0].is_leader) == (None, None, None, None)
+    tasks = parse_service_ps("ID            NAME\n50qe8lfnxaxk  redis.1\n")
+    assert (tasks[0].image, tasks[0].current_state, tasks[0].state, tasks[0].running) == (None, None, None, None)
+
+
+def test_daemon_down_is_a_tool_error():
+    with pytest.raises(ToolError) as caught:
+        parse_docker_info_swarm(read("docker_swarm", "docker-info-insights-daemon-down-error.txt"))
+    assert caught.value.message.startswith("Cannot connect to the Docker daemon")
 
 
 # Written by us from `docker node ls`'s layout: pica01 down after promoting pica02.
@@ -170,7 +220,7 @@ def test_node_down_variant():
     (parse_node_ls, "abc def\n", "expected a header"),
     (parse_service_ps, "", "empty output"),
     (parse_service_ps, "just two  cells\n", "6 to 8 columns"),
-    (parse_docker_info_swarm, "Containers: 0\n", "no 'Swarm:' line"),
+    (parse_docker_info_swarm, "hello\nworld\n", "line 1: expected `docker info` output"),
     (parse_docker_info_swarm, "Swarm: active\n NodeID abc\n", "'Key: value'"),
 ])
 def test_swarm_garbage(parser, text, fragment):

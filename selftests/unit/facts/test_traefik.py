@@ -1,4 +1,5 @@
-"""parse_traefik_static on the Traefik configs of ../shared/fixtures/traefik (read in place) and the report's traefik.toml."""
+"""parse_traefik_static on the Traefik configs of ../shared/fixtures/traefik (read in place), ours in
+selftests/data/traefik, and the report's traefik.toml."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 
 from picacheck.facts import ParseError, fill_placeholders, parse_traefik_static
 
-from .datafiles import TRAEFIK, read, read_traefik, traefik_files
+from .datafiles import TRAEFIK, own_traefik_files, read, read_traefik, traefik_files
 
 # file → (version, compatible, entry points, redirect, acme: (challenge, email, storage, ca_server, domains) | None,
 #         dashboard (enabled, address), placeholders)
@@ -53,20 +54,53 @@ EXPECTED = {
 }
 
 
+# Ours (selftests/data/traefik), same fields. Templates that are not TOML/YAML as they stand are
+# read after fill_placeholders(text, FILLED[name]).
+OWN = {
+    "v1-agaveplatform-swarmmode-template-placeholder-key.toml.txt": (
+        1, (1,), {"http": ":80", "https": ":443"}, True, ("http", None, "/ssl/acme.json", None, 1), (True, ":28443"),
+        ("${WILDCARD_DOMAIN_NAME}", "${ACME_EMAIL}")),  # the email sits in [acme.httpChallenge]; ${SUBDOMAINS} only in a comment
+    "v1-starttoaster-percent-placeholders-redirect-acme.toml.txt": (
+        1, (1,), {"http": ":80", "https": ":443"}, True, ("http", "%%EMAIL%%", "acme.json", None, 0), (False, None),
+        ("%%DOMAIN%%", "%%EMAIL%%")),
+    "v1-traefik-fixture-no-challenge-acme-api.toml.txt": (
+        1, (1,), {"http": ":8081", "https": ":5001"}, False,
+        (None, "test@traefik.io", "/tmp/acme.json", "http://{{.BoulderHost}}:4001/directory", 0), (True, ":8080"),
+        ("{{.BoulderHost}}",)),
+    "v2-planetary-social-yaml-jinja-dnschallenge.yml.txt": (
+        2, (2, 3), {"web": ":80", "websecure": ":443", "tcp-3000": ":3000", "tcp-3001": ":3001", "tcp-7687": ":7687",
+                    "tcp-7474": ":7474", "tcp-6362": ":6362"}, True, ("dns", "ops@example.org", "acme.json", None, 0),
+        (True, None), ("{{ domain }}", "{{ '*.' + domain }}")),
+    "v2-somenoodleshop-yaml-insecure-redirections-httpchallenge.yml.txt": (
+        2, (2, 3), {"web": ":80", "websecure": ":443"}, True, ("http", "admin@${vars.domain_name}", "/letsencrypt/acme.json", None, 0),
+        (True, ":8080"), ("${vars.domain_name}",)),
+}
+FILLED = {
+    "v1-agaveplatform-swarmmode-template-placeholder-key.toml.txt": {"COMMENT_OUT_STAGING_SERVER": "#"},
+    "v2-planetary-social-yaml-jinja-dnschallenge.yml.txt": {"traefik_dashboard_enabled": "true", "cert_email": "ops@example.org"},
+}
+
+
 def _fmt(name: str) -> str:
     return "yaml" if ".yml" in name else "toml"
 
 
 def test_every_traefik_file_has_expectations():
+    assert own_traefik_files() == sorted(OWN)
     if not TRAEFIK.is_dir():
         pytest.skip("../shared is absent")
     assert traefik_files() == sorted(EXPECTED)
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(EXPECTED) + sorted(OWN))
 def test_traefik_file(name):
-    version, compatible, entrypoints, redirect, acme, dashboard, placeholders = EXPECTED[name]
-    config = parse_traefik_static(read_traefik(name), fmt=_fmt(name))
+    version, compatible, entrypoints, redirect, acme, dashboard, placeholders = {**EXPECTED, **OWN}[name]
+    text = read_traefik(name)
+    if name in FILLED:
+        with pytest.raises(ParseError, match="fill them first"):
+            parse_traefik_static(text, fmt=_fmt(name))
+        text = fill_placeholders(text, FILLED[name])
+    config = parse_traefik_static(text, fmt=_fmt(name))
     assert (config.version, config.compatible_versions) == (version, compatible)
     assert config.entrypoints == entrypoints and config.http_to_https_redirect is redirect
     if acme is None:
@@ -96,6 +130,28 @@ def test_crlf_tabs_and_details():
     assert insecure.dashboard.insecure and insecure.acme.challenge_entrypoint == "web"
     staging = parse_traefik_static(read_traefik("v1-traefik-docs-acme-domains-no-redirect.toml.txt"))
     assert staging.acme.uses_staging_ca
+
+
+def test_placeholders_in_comments_are_not_settings():
+    text = read_traefik("v1-agaveplatform-swarmmode-template-placeholder-key.toml.txt")
+    assert "#sans = [${SUBDOMAINS}]" in text
+    config = parse_traefik_static(fill_placeholders(text, {"COMMENT_OUT_STAGING_SERVER": "#"}))
+    assert "${SUBDOMAINS}" not in config.placeholders and config.acme.ca_server is None  # caServer commented out
+    assert config.acme.on_demand is True and config.acme.domains == (("*.${WILDCARD_DOMAIN_NAME}", ()),)
+    with pytest.raises(ParseError) as caught:
+        parse_traefik_static(text)
+    assert "${COMMENT_OUT_STAGING_SERVER}" in str(caught.value)
+
+
+def test_own_samples_details():
+    jinja = parse_traefik_static(fill_placeholders(read_traefik("v2-planetary-social-yaml-jinja-dnschallenge.yml.txt"),
+                                                   FILLED["v2-planetary-social-yaml-jinja-dnschallenge.yml.txt"]), fmt="yaml")
+    assert jinja.acme.dns_provider == "cloudflare" and jinja.redirects == (("web", "websecure"),)  # lower-case "dnschallenge"
+    no_challenge = parse_traefik_static(read_traefik("v1-traefik-fixture-no-challenge-acme-api.toml.txt"))
+    assert no_challenge.acme.on_host_rule is True and no_challenge.dashboard.source == "api"
+    percent = read_traefik("v1-starttoaster-percent-placeholders-redirect-acme.toml.txt")
+    filled = parse_traefik_static(fill_placeholders(percent, {"EMAIL": "ops@example.org", "DOMAIN": "example.org"}))
+    assert filled.acme.email == "ops@example.org" and filled.placeholders == ()
 
 
 def test_report_traefik_toml():
