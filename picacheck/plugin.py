@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import os
 import sys
 import time
@@ -326,6 +327,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
+    if report.failed and call.excinfo is not None and call.excinfo.errisinstance(UserError):
+        # An unreachable host, a timed-out command, a refused sudo: the message says it all,
+        # a traceback through the SSH layer would only bury it (dozens of times per host).
+        report.longrepr = str(call.excinfo.value)
     notes = [value for key, value in item.user_properties if key == "evidence"]
     if report.failed:
         commands = "\n\n".join(execution.excerpt() for execution in evidence.executions())
@@ -344,6 +349,7 @@ def _short_failure(report: pytest.TestReport) -> str:
     """The check's own message, without pytest's introspection of the assertion."""
     crash = getattr(report.longrepr, "reprcrash", None)
     message = crash.message if crash is not None else str(report.longrepr).splitlines()[-1]
+    message = re.sub(r"^picacheck\.[\w.]+\.(\w+): ", "", message)  # our own errors speak for themselves
     return message.split("\nassert ", 1)[0]
 
 
@@ -402,8 +408,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = config.stash[_interrupted_key]
     pool = config.stash.get(_pool_key, None)
     if pool is not None:
-        config.stash[_unreachable_key].update(
-            {name: reason.removeprefix(f"{name}: ") for name, reason in pool.unreachable().items()})
+        config.stash[_unreachable_key].update(pool.unreachable())
         pool.close()
     if config.stash[_unreachable_key] and session.exitstatus == 0:
         session.exitstatus = 1  # an unreachable host is a verdict, and not a healthy one

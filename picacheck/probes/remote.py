@@ -152,11 +152,11 @@ class TimedParamikoBackend(ParamikoBackend):
             if existing is not None and existing.get_transport() and existing.get_transport().is_active():
                 return existing
             if self.unreachable and self.remember_unreachable:
-                raise HostUnreachable(self.unreachable)
+                raise HostUnreachable(self.name, self.unreachable)
             try:
                 client = ssh.connect(self.target, self.connect_timeout)
             except HostUnreachable as error:
-                self.unreachable = str(error)
+                self.unreachable = error.reason
                 raise
             self.__dict__["_client"] = client
             return client
@@ -177,7 +177,7 @@ class TimedParamikoBackend(ParamikoBackend):
         return "sudo -n docker system dial-stdio" if self.sudo else "docker system dial-stdio"
 
     def mark_unreachable(self, reason: str) -> None:
-        self.unreachable = f"{self.name}: {reason}"
+        self.unreachable = reason
 
     def _exec_command(self, command: bytes) -> tuple[int, bytes, bytes]:
         timeout = self.deadline_override or self.command_timeout

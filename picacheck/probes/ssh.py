@@ -36,7 +36,12 @@ POLL_S = 0.2
 
 
 class HostUnreachable(UserError):
-    """The host cannot be reached over SSH (the reason says why)."""
+    """The host cannot be reached over SSH: "bob is unreachable: SSH port closed (…)"."""
+
+    def __init__(self, host: str, reason: str):
+        self.host = host
+        self.reason = reason
+        super().__init__(f"{host} is unreachable: {reason}")
 
 
 class CommandTimeout(UserError):
@@ -77,7 +82,7 @@ def connect(target: Target, timeout: float) -> paramiko.SSHClient:
                        sock=sock, allow_agent=False, look_for_keys=target.key_file is None)
     except Exception as error:  # paramiko raises many types; each becomes one reason
         client.close()
-        raise HostUnreachable(f"{target.name}: {unreachable_reason(error, target, timeout)}") from None
+        raise HostUnreachable(target.name, unreachable_reason(error, target, timeout)) from None
     transport = client.get_transport()
     if transport is not None:
         transport.set_keepalive(15)  # a dead peer is noticed even between commands
@@ -150,12 +155,12 @@ def run_command(client: paramiko.SSHClient, command: bytes, timeout: float, host
     """Run `command`; return (exit status, stdout, stderr), all of them, or raise."""
     transport = client.get_transport()
     if transport is None or not transport.is_active():
-        raise HostUnreachable(f"{host}: the SSH connection is closed")
+        raise HostUnreachable(host, "the SSH connection is closed")
     deadline = time.monotonic() + timeout
     try:
         channel = transport.open_session(timeout=timeout)
     except (paramiko.SSHException, EOFError, OSError) as error:
-        raise HostUnreachable(f"{host}: cannot open an SSH session ({str(error) or type(error).__name__})") from None
+        raise HostUnreachable(host, f"cannot open an SSH session ({str(error) or type(error).__name__})") from None
     try:
         channel.exec_command(command)
         channel.shutdown_write()  # no stdin: a command that reads it sees its end instead of hanging
@@ -188,7 +193,7 @@ def wait_exit_status(channel: paramiko.Channel, deadline: float, host: str, comm
     if not channel.status_event.wait(max(0.0, deadline - time.monotonic())):
         raise _timeout(host, command, deadline, "after its output: no exit status came")
     if channel.exit_status == -1:  # the status event is also set when the channel closes
-        raise HostUnreachable(f"{host}: the connection closed before `{_text(command)}` reported its exit status")
+        raise HostUnreachable(host, f"the connection closed before `{_text(command)}` reported its exit status")
     return channel.exit_status
 
 

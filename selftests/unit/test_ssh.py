@@ -183,7 +183,7 @@ def test_a_silent_host_is_tried_once_per_run_and_its_checks_fail_with_the_reason
         assert "no SSH banner within 1 s" in unreachable["mute"]
         assert unreachable["behind"] == "reached through mute, which is unreachable"
         for _ in range(5):
-            with pytest.raises(ssh.HostUnreachable, match="mute: no SSH banner within 1 s"):
+            with pytest.raises(ssh.HostUnreachable, match="mute is unreachable: no SSH banner within 1 s"):
                 pool["mute"].run("true")
         assert silent.accepted == 1  # the pre-flight's one connection, none per check
         assert pool["good"].check_output("echo reachable") == "reachable\n"
