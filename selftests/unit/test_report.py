@@ -147,7 +147,8 @@ def test_the_report_is_one_file_with_no_fetch_and_prints_per_section(one_run):
     assert len(sources) == 4  # 2 timelines (one drawn from its journal), 1 load chart drawn from the CSV, 1 capacity
     assert all(src.startswith("data:image/png;base64,") for src in sources)
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
-    assert "@media print" in html and "section { break-before: page; }" in html
+    assert "@media print" in html and "section { break-before: page; }" in html  # the sections
+    assert "#wrong, #changes { break-before: auto; }" in html  # the first page: the run and what is wrong
     for href in ("tests.html", "junit.xml", "summary.json"):
         assert f'href="{href}"' in html
 
