@@ -1,14 +1,25 @@
-"""`picacheck report diff A B` and `picacheck report render RUN_DIR`: what cli.py calls."""
+"""What the rest of picacheck calls: `publish_run` at the end of `picacheck verify`
+(run.py), and `picacheck report diff A B` / `picacheck report render RUN_DIR` (cli.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from picacheck.report.diff import diff
-from picacheck.report.history import DEFAULT_NAME
+from picacheck.report.history import DEFAULT_NAME, record_run
 from picacheck.report.markdown import write_summary_md
 from picacheck.report.page import write_report
 from picacheck.report.rundir import summary_path
+
+
+def publish_run(run_dir: str | Path, history_file: str | Path | None = None) -> Path:
+    """After a run: record it in the history (when there is one), then write report.html and
+    summary.md beside summary.json. Returns the report's path."""
+    if history_file is not None:
+        record_run(history_file, run_dir)
+    report = write_report(run_dir, history_file)
+    write_summary_md(run_dir)
+    return report
 
 
 def diff_command(before: str, after: str, out=print) -> int:

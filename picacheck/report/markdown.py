@@ -29,9 +29,9 @@ def write_summary_md(run_dir: str | Path) -> Path:
         " · ".join(f"{MARK[s]} **{int(counts.get(s.value, 0))}** {s.value}" for s in COUNT_ORDER),
         "",
     ]
-    for name, reason in (summary.get("unreachable") or {}).items():
-        lines.append(f"- **Unreachable**: {_text(name)}: {_text(reason)}")
-    lines += ["", "## What the documentation gets wrong", ""]
+    unreachable = summary.get("unreachable") or {}
+    lines += [f"- **Unreachable**: {_text(name)}: {_text(reason)}" for name, reason in unreachable.items()]
+    lines += [""] * bool(unreachable) + ["## What the documentation gets wrong", ""]
     broken = [c for c in run.claims if status_of(c) == Status.broken]
     findings = findings_with_claims(summary)
     for claim in broken:

@@ -47,3 +47,15 @@ def test_render_rewrites_the_report_and_the_summary_with_the_history_beside(two_
     assert 'data-run="20261130-030000"' in (second / "report.html").read_text()
     assert len(history.read_text().splitlines()) == 2  # rendering does not record
     assert cli.main(["report", "render", str(second.parent / "nothing")]) == 2
+
+
+def test_publish_run_records_then_writes_the_report_and_the_summary(tmp_path):
+    from picacheck.report import publish_run
+    from selftests.unit.report_runs import make_run
+
+    history = tmp_path / "reports" / "history.jsonl"
+    run = make_run(tmp_path / "reports", "20261203-030000", 1796300000.0, extras=False)
+    report = publish_run(run, history)
+    assert report == run / "report.html" and (run / "summary.md").is_file()
+    assert len(history.read_text().splitlines()) == 1
+    assert 'data-run="20261203-030000"' in report.read_text()
