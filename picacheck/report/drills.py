@@ -37,6 +37,15 @@ def availability(journal: dict) -> list[Availability]:
     return found
 
 
+def fault_observed(journal: dict) -> float | None:
+    """How long the fault was watched: the experiment's figure, or the timeline's last sample."""
+    figures = journal.get("figures") if isinstance(journal.get("figures"), dict) else {}
+    if figures.get("fault_seconds") is not None:
+        return figures["fault_seconds"]
+    times = [o["t"] for o in journal.get("timeline", []) if isinstance(o, dict) and isinstance(o.get("t"), (int, float))]
+    return round(max(times), 1) if times else None
+
+
 def seconds(value) -> str:
     return "–" if value is None else f"{float(value):.1f} s"
 

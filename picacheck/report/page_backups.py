@@ -34,7 +34,7 @@ def _row(name: str, figures: dict) -> list[str]:
     tables = [t for t in figures.get("tables", []) if isinstance(t, dict)]
     rpo = figures.get("rpo_s")
     return [
-        f"<b>{esc(name)}</b> <small>{esc(figures.get('engine'))}</small>",
+        f"<b>{esc(name)}</b>" + (f" <small>{esc(figures.get('engine'))}</small>" if figures.get("engine") != name else ""),
         f"<code>{esc(figures.get('dump'))}</code> ({esc(_size(figures.get('dump_bytes')))})"
         + ("" if figures.get("dump_complete") else " " + plain_badge("broken", "incomplete")),
         f"{_seconds(figures.get('restore_s'))} <small>(server start {_seconds(figures.get('server_start_s'))})</small>",
@@ -66,7 +66,7 @@ def _details(name: str, figures: dict) -> str:
     problems = figures.get("problems") or []
     alert = "".join(f"<p class='alert broken'>{esc(p)}</p>" for p in problems)
     replay = figures.get("report_script") if isinstance(figures.get("report_script"), dict) else {}
-    script = evidence_details([f"$ {replay.get('command', '')}", "\n".join(map(str, replay.get("output", [])))],
+    script = evidence_details(["\n".join([f"$ {replay.get('command', '')}", *map(str, replay.get("output", []))])],
                               "The report's restore.sh, replayed") if replay else ""
     return (f"<h3>{esc(name)}</h3><p>{esc(figures.get('summary', ''))}</p>{alert}"
             f"<details><summary>Tables ({len(figures.get('tables', []))})</summary>{tables}</details>{script}")

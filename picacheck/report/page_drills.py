@@ -78,16 +78,20 @@ def _drill_article(drill: Drill, claims: dict) -> str:
     verdicts = table(["Claim", "Verdict", "Measured"], [
         [f"<b>{esc(v.get('claim'))}</b> {esc(claims.get(v.get('claim'), {}).get('text', ''))}",
          badge(_status(v.get("verdict"))), esc(v.get("evidence"))] for v in _verdicts(drill)], "verdicts")
-    measured = [["Fault observed for", esc(drills.seconds(figures.get("fault_seconds")))],
+    if not _verdicts(drill):
+        verdicts = (f"<p>It gave no verdict, so its claims ({esc(', '.join(journal.get('claims', [])))}) are broken "
+                    "with this error as their evidence.</p>")
+    measured = [["Fault observed for", esc(drills.seconds(drills.fault_observed(journal)))],
                 ["Recovery (RTO)", esc(drills.recovery(figures))],
                 ["Recovery point (RPO)", esc(drills.recovery_point(figures))],
                 ["Data lost", esc(drills.data_lost(figures))]]
     bound = drills.loss_bound(figures)
     if bound:
         measured.append(["Data loss bound (B8)", esc(bound)])
+    watched = drills.availability(journal)
     available = table(["Probe", "Watched", "Failing", "Available"], [
         [esc(a.probe), esc(drills.seconds(a.observed_s)), esc(drills.seconds(a.unavailable_s)), f"{a.ratio:.0%}"]
-        for a in drills.availability(journal)], "availability")
+        for a in watched], "availability") if watched else "<p>Nothing was observed during the fault.</p>"
     error = f'<p class="alert broken">{esc(journal["error"])}</p>' if journal.get("error") else ""
     plan = "".join(f"<li>{esc(step)}</li>" for step in journal.get("plan", []))
     phases = "".join(f"<li>{esc(p.get('phase'))}: {'ok' if p.get('ok') else 'failed'} in {esc(p.get('seconds'))} s"

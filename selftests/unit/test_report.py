@@ -287,3 +287,15 @@ def test_summary_md_has_the_findings_and_the_matrix(one_run):
     assert "| B9 | ✗ broken |" in text and "### Failures" in text
     assert "<script>" not in text and "\\<script\\>" in text  # host output stays text in GitLab too
     assert "X1 refuted \\| " in text  # a pipe in host output does not cut the table's row
+
+
+def test_a_drill_that_failed_says_so_without_empty_tables(one_run):
+    journal = {"experiment": "partition-service-nodes", "environment": "picalab", "claims": ["C9"], "plan": [],
+               "phases": [], "timeline": [], "figures": {}, "verdicts": [], "outcome": "failed",
+               "error": f"CommandTimeout: pica01: iptables did not finish {HOSTILE}"}
+    (one_run / "chaos" / "partition-service-nodes-pica01.json").write_text(json.dumps(journal))
+    page = parse(write_report(one_run))
+    drill = page.find("article", id="drill-partition-service-nodes-pica01")[0]
+    assert "failed" in drill["text"] and "CommandTimeout: pica01: iptables did not finish" in drill["text"]
+    assert "It gave no verdict, so its claims (C9) are broken" in drill["text"]
+    assert "Nothing was observed during the fault." in drill["text"]
