@@ -6,6 +6,7 @@
     picacheck chaos NAME [--dry-run]                        one chaos experiment
     picacheck load SERVICE [--max-users N] [--workers N]    capacity search under a step load
     picacheck lab up | status | down | reset               the embedded lab
+    picacheck report diff A B | render RUN_DIR [--history F] compare two runs; re-render a run's report
 
 Any problem the user can fix prints one line and exits with status 2.
 """
@@ -165,6 +166,17 @@ def _parser() -> argparse.ArgumentParser:
                       help="allow a production inventory (you will type its name to confirm)")
     load.set_defaults(handler=_load)
 
+    report = commands.add_parser("report", help="compare two runs, or re-render a run folder's report")
+    report_commands = report.add_subparsers(metavar="ACTION")
+    diff = report_commands.add_parser("diff", help="what changed from run A to run B (exit 0: nothing, 1: something)")
+    diff.add_argument("a", help="the earlier run: a run folder or its summary.json")
+    diff.add_argument("b", help="the later run: a run folder or its summary.json")
+    diff.set_defaults(handler=lambda args: _report().diff_command(args.a, args.b))
+    render = report_commands.add_parser("render", help="write report.html and summary.md of a run folder again")
+    render.add_argument("run_dir")
+    render.add_argument("--history", help="history file (default: history.jsonl beside the run folder)")
+    render.set_defaults(handler=lambda args: _report().render_command(args.run_dir, args.history))
+
     lab = commands.add_parser("lab", help="the embedded lab")
     lab.add_argument("action", choices=["up", "status", "down", "reset"])
     lab.set_defaults(handler=_lab)
@@ -222,6 +234,12 @@ def _inventory_check(args: argparse.Namespace) -> int:
         f"{len(inventory.hosts)} hosts, {len(inventory.services)} services"
     )
     return 0
+
+
+def _report():
+    from picacheck.report import commands
+
+    return commands
 
 
 def _lab(args: argparse.Namespace) -> int:
