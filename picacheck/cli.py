@@ -107,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--inventory", help="inventory YAML (default: the embedded lab's)")
     verify.add_argument("--layer", action="append", choices=["hosts", "cluster", "services", "backup", "load"])
     verify.add_argument("--reports", default=None, help="where run folders go (default: reports/ of the clone)")
+    verify.add_argument("--history", default=None, metavar="FILE",
+                        help="the history of the runs' verdicts (default: history.jsonl in the reports folder; "
+                             "give a file that CI keeps between nights)")
     verify.add_argument("--chaos", action="store_true",
                         help="also run the chaos experiments (chaos/) after the layers: they break the target on purpose")
     verify.add_argument("--allow-production", action="store_true",
@@ -188,7 +191,7 @@ def _verify(args: argparse.Namespace) -> int:
 
     return run.verify(inventory_path=args.inventory, layers=args.layer, reports_root=args.reports,
                       extra=args.pytest_args, with_chaos=args.chaos, fail_on=args.fail_on,
-                      allow_production=args.allow_production)
+                      allow_production=args.allow_production, history=args.history)
 
 
 def _chaos(args: argparse.Namespace) -> int:

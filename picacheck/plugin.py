@@ -449,16 +449,14 @@ def _hosts_summary(inventory: Inventory | None) -> list[dict]:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_report_title(report) -> None:
-    inventory = _current_config[0].stash.get(_inventory_key, None) if _current_config else None
-    where = f"{inventory.environment.name} ({inventory.environment.kind.value})" if inventory else "no inventory"
-    report.title = f"picacheck: {where}"
+    report.title = "picacheck: the detailed test log"
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_summary(prefix: list, summary: list, postfix: list, session: pytest.Session) -> None:
-    inventory = session.config.stash.get(_inventory_key, None)
-    rows = session.config.stash[_outcomes_key].matrix(all_claims(), inventory.not_applicable if inventory else {})
-    prefix.append(matrix.render_html(rows, inventory))
+    """pytest-html's page is the test log; the report people read is report.html beside it."""
+    prefix.append('<p>The report of this run, with the claims matrix and the findings first: '
+                  '<a href="report.html">report.html</a> (summary.json for the data).</p>')
 
 
 @pytest.hookimpl(trylast=True)

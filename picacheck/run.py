@@ -19,6 +19,8 @@ from picacheck.inventory import EnvironmentKind, Inventory, load_inventory
 from picacheck import guard, secrets
 from picacheck.plugin import CommandGrant, claims_of, default_inventory_path
 from picacheck.progress import say
+from picacheck.report import publish_run
+from picacheck.report.history import DEFAULT_NAME as HISTORY_NAME
 
 REPO = Path(__file__).resolve().parent.parent
 SUITE = REPO / "tests"
@@ -33,7 +35,7 @@ def _suite() -> Path:
 
 def verify(inventory_path: str | None, layers: list[str] | None, reports_root: str | None, extra: list[str],
            with_chaos: bool = False, fail_on: str | None = None, allow_production: bool = False,
-           confirm: guard.Confirm | None = None) -> int:
+           confirm: guard.Confirm | None = None, history: str | None = None) -> int:
     inventory_path = inventory_path_or_default(inventory_path)
     inventory = load_inventory(inventory_path)
     changes = with_chaos or not layers or "load" in layers
@@ -43,7 +45,8 @@ def verify(inventory_path: str | None, layers: list[str] | None, reports_root: s
                          "verify with the load layer (read only: --layer hosts --layer cluster --layer services "
                          "--layer backup)" if changes else "verify")
     preflight(inventory)
-    run_dir = new_run_dir(Path(reports_root) if reports_root else REPO / "reports")
+    root = Path(reports_root) if reports_root else REPO / "reports"
+    run_dir = new_run_dir(root)
     suite = _suite()
     targets = [str(suite / layer) for layer in layers] if layers else [str(suite)]
     if with_chaos:
@@ -55,7 +58,7 @@ def verify(inventory_path: str | None, layers: list[str] | None, reports_root: s
             f"--rootdir={REPO}",
             f"--inventory={inventory_path}",
             f"--report-dir={run_dir}",
-            f"--html={run_dir / 'report.html'}",
+            f"--html={run_dir / 'tests.html'}",  # pytest-html's page: the detailed test log
             "--self-contained-html",
             f"--junitxml={run_dir / 'junit.xml'}",
             "-p",
@@ -68,9 +71,19 @@ def verify(inventory_path: str | None, layers: list[str] | None, reports_root: s
         ],
         plugins=[CommandGrant(grant)],
     )
+    write_reports(run_dir, Path(history) if history else root / HISTORY_NAME)
     publish(run_dir, "summary.json")
-    say(f"report: {run_dir / 'report.html'}")
     return int(exit_status)
+
+
+def write_reports(run_dir: Path, history: Path) -> None:
+    """The report people read (report.html, summary.md) and the run's line in the history."""
+    try:
+        report = publish_run(run_dir, history)
+    except UserError as error:  # the run ended before it wrote its summary
+        say(f"no report: {error}")
+        return
+    say(f"report: {report}")
 
 
 def inventory_path_or_default(path: str | None) -> str:

@@ -9,7 +9,6 @@ A claim that holds but whose checks attached findings is shown "holds, with a fi
 
 from __future__ import annotations
 
-import html
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -93,47 +92,3 @@ def count(rows: list[Row]) -> dict[str, int]:
 
 def all_findings(rows: list[Row]) -> list[Finding]:
     return list(dict.fromkeys(finding for row in rows for finding in row.findings))
-
-
-COLOURS = {
-    Status.holds: "#1a7f37",
-    Status.holds_with_finding: "#bc4c00",
-    Status.broken: "#cf222e",
-    Status.not_applicable: "#6e7781",
-    Status.not_checked: "#9a6700",
-}
-
-
-def render_html(rows: list[Row], inventory=None) -> str:
-    """The matrix as an HTML fragment (inline styles: the report stays self-contained)."""
-    totals = count(rows)
-    environment = (
-        f"{html.escape(inventory.environment.name)} ({inventory.environment.kind.value})" if inventory else "unknown"
-    )
-    summary = " · ".join(
-        f'<span style="color:{COLOURS[s]};font-weight:bold">{totals[s.value]} {s.value}</span>' for s in Status
-    )
-    body = "\n".join(_render_row(row) for row in rows)
-    return (
-        '<div id="claims-matrix"><h2>Claims matrix</h2>'
-        f"<p>Environment: <b>{environment}</b> — {summary}</p>"
-        '<table style="border-collapse:collapse;width:100%;font-size:13px">'
-        "<tr><th align=left>ID</th><th align=left>Claim</th><th align=left>Verdict</th>"
-        "<th align=left>Evidence</th></tr>"
-        f"{body}</table></div>"
-    )
-
-
-def _render_row(row: Row) -> str:
-    findings = "".join(f"<p style='margin:0;color:{COLOURS[Status.holds_with_finding]}'><b>finding</b> "
-                       f"{html.escape(finding.line())}</p>" for finding in row.findings)
-    evidence = "<br>".join(
-        f"<pre style='white-space:pre-wrap;margin:0'>{html.escape(note[:2000])}</pre>" for note in row.evidence[:5]
-    )
-    colour = COLOURS[row.status]
-    return (
-        "<tr style='border-top:1px solid #ddd;vertical-align:top'>"
-        f"<td><b>{row.claim.id}</b></td><td>{html.escape(row.claim.text)}</td>"
-        f"<td style='color:{colour};font-weight:bold;white-space:nowrap'>{row.status.value}</td>"
-        f"<td>{findings}{evidence}</td></tr>"
-    )

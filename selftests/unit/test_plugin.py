@@ -81,11 +81,11 @@ def test_layer_marker_comes_from_the_folder(suite):
     assert result.ret == 5  # nothing selected
 
 
-def test_html_report_starts_with_the_claims_matrix(suite):
-    suite.runpytest("--inventory", "inventory.yml", "--html", "out/report.html", "--self-contained-html")
-    page = (suite.path / "out" / "report.html").read_text()
-    assert "Claims matrix" in page
-    assert page.index("Claims matrix") < page.index("test_holds")
+def test_the_detailed_test_log_links_to_the_report(suite):
+    suite.runpytest("--inventory", "inventory.yml", "--html", "out/tests.html", "--self-contained-html")
+    page = (suite.path / "out" / "tests.html").read_text()
+    assert "picacheck: the detailed test log" in page
+    assert page.index('href="report.html"') < page.index("test_holds")
 
 
 def test_bad_inventory_ends_the_run_with_status_2(suite):
