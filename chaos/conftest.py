@@ -15,14 +15,26 @@ from picacheck.chaos import catalog
 from picacheck.probes.remote import HostPool
 
 
+def pytest_generate_tests(metafunc):
+    """One test per (planned run, claim it tests): the experiments declare the plan."""
+    if "planned_claim" in metafunc.fixturenames:
+        from picacheck.plugin import inventory_of
+
+        planned = catalog.plan(inventory_of(metafunc.config))
+        metafunc.parametrize("planned_claim", [
+            pytest.param((run, claim), id=f"{run.label}-{claim}", marks=pytest.mark.claim(claim))
+            for run in planned for claim in run.claims])
+
+
 @pytest.fixture(scope="session")
-def chaos_context(inventory):
+def chaos_context(inventory, grant):
     """The experiments' own connections: unlike the checks' pool, it reconnects to a host
     that was down (the experiments' victims come back)."""
+    from picacheck.chaos.context import ChaosContext
     from picacheck.run import machine_control  # the glue that picks the lab's or Proxmox's control
 
-    hosts = HostPool(inventory)
-    yield catalog.ChaosContext(inventory, hosts, machine_control(inventory, hosts))
+    hosts = HostPool(inventory, grant=grant)
+    yield ChaosContext(inventory, hosts, machine_control(inventory, hosts), grant)
     hosts.close()
 
 
@@ -37,12 +49,11 @@ def experiment_results(chaos_context, journals_dir):
     """Runs each experiment at most once per session; results by (name, options)."""
     cache: dict = {}
 
-    def result(name: str, **options):
-        key = (name, tuple(sorted(options.items())))
+    def result(planned: catalog.PlannedRun):
+        key = (planned.experiment, tuple(sorted(planned.options.items())))
         if key not in cache:
-            label = "-".join([name, *(str(v) for v in options.values())])
-            journal_path = journals_dir / f"{label}.json"
-            journal = catalog.run_named(name, chaos_context, journal_path, **options)
+            journal_path = journals_dir / f"{planned.label}.json"
+            journal = catalog.run_named(planned.experiment, chaos_context, journal_path, planned.options)
             picture = None
             if journal.timeline:
                 from picacheck.report.timeline import render_timeline

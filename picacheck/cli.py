@@ -140,6 +140,9 @@ def _parser() -> argparse.ArgumentParser:
     chaos.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                        help="experiment option, e.g. --option victim=pica01")
     chaos.add_argument("--reports", default=None, help="where run folders go (default: reports/ of the clone)")
+    chaos.add_argument("--manual-fault", action="store_true",
+                       help="the fault is made by hand (a hypervisor's power through vPro, a disk pulled): you are "
+                            "told what to do and when, on the terminal; the rest runs and is journaled as usual")
     chaos.set_defaults(handler=_chaos)
 
     load = commands.add_parser(
@@ -203,7 +206,8 @@ def _chaos(args: argparse.Namespace) -> int:
         if not sep or not key:
             raise UserError(f"--option {option!r}: expected KEY=VALUE")
         options[key] = value
-    return run.chaos(args.name, args.inventory, args.dry_run, args.allow_production, options, args.reports)
+    return run.chaos(args.name, args.inventory, args.dry_run, args.allow_production, options, args.reports,
+                     manual_fault=args.manual_fault)
 
 
 def _load(args: argparse.Namespace) -> int:

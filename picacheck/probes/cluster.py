@@ -29,8 +29,15 @@ def corosync_unit(host: RemoteHost) -> systemd.UnitFile:
 # --- GlusterFS ---------------------------------------------------------------------------
 
 
-def peer_status(host: RemoteHost) -> gluster.PeerStatus:
-    return host.parsed("gluster peer status", gluster.parse_peer_status)
+def _bounded(command: str, timeout: int | None) -> str:
+    """A gluster command killed on the host after `timeout` s: during a partition gluster
+    hangs, and a hung command would hold its SSH session."""
+    return f"timeout -s KILL {timeout} {command}" if timeout else command
+
+
+def peer_status(host: RemoteHost, timeout: int | None = None) -> gluster.PeerStatus:
+    return host.parsed(_bounded("gluster peer status", timeout), gluster.parse_peer_status,
+                       timeout=timeout + 1 if timeout else None)
 
 
 def volume_info(host: RemoteHost, volume: str) -> gluster.GlusterVolume:
@@ -47,8 +54,10 @@ def volume_status(host: RemoteHost, volume: str) -> gluster.VolumeStatus:
     return status
 
 
-def heal_info(host: RemoteHost, volume: str) -> gluster.HealInfo:
-    return host.parsed(f"gluster volume heal {volume} info", gluster.parse_heal_info)
+def heal_info(host: RemoteHost, volume: str, variant: str = "", timeout: int | None = None) -> gluster.HealInfo:
+    """`gluster volume heal VOLUME info [split-brain]`."""
+    command = f"gluster volume heal {volume} info {variant}".strip()
+    return host.parsed(_bounded(command, timeout), gluster.parse_heal_info, timeout=timeout + 1 if timeout else None)
 
 
 # --- Docker Swarm (the Docker API over SSH) ---------------------------------------------
