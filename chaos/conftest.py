@@ -15,6 +15,13 @@ from picacheck.chaos import catalog
 from picacheck.probes.remote import HostPool
 
 
+def pytest_addoption(parser):
+    parser.getgroup("picacheck").addoption(
+        "--with-load", default="", metavar="SERVICE[,SERVICE…]",
+        help="game day: these services' users (their locust scenario at their SLO's pace) run during every "
+             "experiment, and the journals carry the users' view (X8)")
+
+
 def pytest_generate_tests(metafunc):
     """One test per (planned run, claim it tests): the experiments declare the plan."""
     if "planned_claim" in metafunc.fixturenames:
@@ -45,7 +52,24 @@ def journals_dir(request) -> Path:
 
 
 @pytest.fixture(scope="session")
-def experiment_results(chaos_context, journals_dir):
+def users_during(request, inventory, grant, journals_dir):
+    """The users' view companions of one experiment run (none without --with-load)."""
+    services = [name.strip() for name in request.config.getoption("--with-load").split(",") if name.strip()]
+
+    def companions(label: str) -> list:
+        if not services:
+            return []
+        from picacheck.load.users_view import UsersDuringFault
+        from picacheck.plugin import default_inventory_path
+
+        path = request.config.getoption("--inventory") or default_inventory_path()
+        return [UsersDuringFault(inventory, path, services, journals_dir / f"{label}-users", grant)]
+
+    return companions
+
+
+@pytest.fixture(scope="session")
+def experiment_results(chaos_context, journals_dir, users_during):
     """Runs each experiment at most once per session; results by (name, options)."""
     cache: dict = {}
 
@@ -53,7 +77,8 @@ def experiment_results(chaos_context, journals_dir):
         key = (planned.experiment, tuple(sorted(planned.options.items())))
         if key not in cache:
             journal_path = journals_dir / f"{planned.label}.json"
-            journal = catalog.run_named(planned.experiment, chaos_context, journal_path, planned.options)
+            journal = catalog.run_named(planned.experiment, chaos_context, journal_path, planned.options,
+                                        companions=users_during(planned.label))
             picture = None
             if journal.timeline:
                 from picacheck.report.timeline import render_timeline

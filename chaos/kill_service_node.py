@@ -15,7 +15,7 @@ from picacheck.claims import Verdict
 from picacheck.probes import cluster
 
 NAME = "kill-service-node"
-CLAIMS = ["X1", "X2", "X3", "C13"]
+CLAIMS = ["X1", "X2", "X3", "C13", "X8"]  # X8 needs the users' view: --with-load SERVICE,…
 SETTLED = 15.0  # the claims are judged on the last seconds of the fault, once failover had its chance
 FAILOVER = 45.0  # seconds Swarm gets to notice the node down and reschedule, before stopping early
 OPTIONS = (options.host("victim", "swarm", options.last_with_role("swarm"), "the Swarm node that crashes"),
@@ -99,6 +99,8 @@ def _measure(timeline: list[Observation], state: State, inventory, observers: li
     verdicts.append(ClaimVerdict("C13", _held(timeline, swarm),
                                  f"`docker service ls` on {survivor} failed {unavailable[swarm]} s; last: "
                                  + last_detail(timeline, swarm)))
+    verdicts.append(ClaimVerdict("X8", Verdict.not_checked, "the users' view was not measured: run the experiment "
+                                 "with --with-load SERVICE,… (the users' view replaces this verdict)"))
     return figures, verdicts
 
 

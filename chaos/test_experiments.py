@@ -20,4 +20,6 @@ def test_experiment_claim(planned_claim, experiment_results, attach_timeline, ev
     verdict = next((v for v in journal.verdicts if v.claim == claim), None)
     assert verdict is not None, f"{planned.experiment} gave no verdict on {claim}"
     evidence_note(f"{planned.experiment} {planned.options or ''}: {verdict.evidence}")
+    if verdict.verdict.value == "not checked":
+        pytest.skip(f"not checked: {verdict.evidence}")
     assert verdict.verdict.value == "holds", f"{claim} refuted by {planned.experiment}: {verdict.evidence}"

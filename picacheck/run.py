@@ -37,7 +37,8 @@ def _suite() -> Path:
 
 def verify(inventory_path: str | None, layers: list[str] | None, reports_root: str | None, extra: list[str],
            with_chaos: bool = False, fail_on: str | None = None, allow_production: bool = False,
-           confirm: guard.Confirm | None = None, history: str | None = None) -> int:
+           confirm: guard.Confirm | None = None, history: str | None = None,
+           with_load: list[str] | None = None) -> int:
     inventory_path = inventory_path_or_default(inventory_path)
     inventory = load_inventory(inventory_path)
     changes = with_chaos or not layers or "load" in layers
@@ -69,6 +70,7 @@ def verify(inventory_path: str | None, layers: list[str] | None, reports_root: s
             "-W",
             "ignore::pytest.PytestAssertRewriteWarning",
             *([f"--fail-on={fail_on}"] if fail_on else []),
+            *([f"--with-load={','.join(with_load)}"] if with_load and with_chaos else []),
             *extra,
         ],
         plugins=[CommandGrant(grant)],
@@ -221,7 +223,7 @@ def machine_control(inventory: Inventory, hosts):
 
 def chaos(name: str, inventory_path: str | None, dry_run: bool, allow_production: bool,
           options: dict[str, str], reports_root: str | None = None, manual_fault: bool = False,
-          operator: guard.Confirm | None = None) -> int:
+          operator: guard.Confirm | None = None, with_load: list[str] | None = None) -> int:
     """Run one experiment as `picacheck chaos NAME`: journal and timeline in a run folder.
     The name and the options are checked before anything (also for a dry run, which touches
     nothing and needs no grant, on production too)."""
@@ -240,10 +242,18 @@ def chaos(name: str, inventory_path: str | None, dry_run: bool, allow_production
     hosts = HostPool(inventory, grant=grant)
     run_dir = None if dry_run else new_run_dir(Path(reports_root) if reports_root else REPO / "reports")
     journal_path = run_dir / "chaos" / f"{name}.json" if run_dir else None
+    companions = []
+    if with_load and not dry_run:
+        from picacheck.load.users_view import UsersDuringFault
+
+        companions.append(UsersDuringFault(inventory, inventory_path_or_default(inventory_path), with_load,
+                                           run_dir / "chaos" / f"{name}-users", grant))
+    elif with_load:
+        say(f"[dry-run] {name}: the users of {', '.join(with_load)} at their SLO's pace during the whole experiment")
     try:
         ctx = ChaosContext(inventory, hosts, None if dry_run else machine_control(inventory, hosts), grant)
         journal = catalog.run_named(name, ctx, journal_path, options, dry_run=dry_run,
-                                    operator=operator if manual_fault else None)
+                                    operator=operator if manual_fault else None, companions=companions)
     finally:
         hosts.close()
         if run_dir:

@@ -103,9 +103,10 @@ class _Run:
         finally:
             for companion in self.companions:
                 _quietly(companion.stop)
-                _quietly(lambda: companion.journal(self.journal, self.fault_at))
             if self.journal.timeline:
                 self.journal.figures, self.journal.verdicts = self.experiment.measure(self.journal.timeline)
+            for companion in self.companions:  # after the measure: it adds its figures and verdicts
+                _quietly(lambda: companion.journal(self.journal, self.fault_at))
             self.journal.write()
             say(f"{self.experiment.name}: {self.journal.outcome}; journal {self.journal.path}")
         if abandoned:

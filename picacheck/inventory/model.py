@@ -219,6 +219,9 @@ class Slo(Strict):
     min_rps: Number = Field(ge=0)
     users: Int = Field(10, ge=1, le=100_000)
     duration_s: Int = Field(30, ge=1, le=3600)
+    # How long the users may see failing requests while a service node fails (X8); None: not
+    # documented (the users' view is then measured and reported, the claim not checked).
+    max_outage_s: Number | None = Field(None, ge=0, le=86400)
 
 
 class Service(Strict):

@@ -65,13 +65,13 @@ def test_defaults_come_from_the_inventorys_roles():
 
 def test_the_verify_chaos_plan_is_what_the_experiments_declare():
     planned = {(run.label, run.claims) for run in catalog.plan(PRODUCTION)}
-    assert ("kill-service-node-pica01", ("X1", "X2", "X3", "C13")) in planned
-    assert ("kill-service-node-pica02", ("X1", "X2", "X3", "C13")) in planned
+    assert ("kill-service-node-pica01", ("X1", "X2", "X3", "C13", "X8")) in planned
+    assert ("kill-service-node-pica02", ("X1", "X2", "X3", "C13", "X8")) in planned
     assert {label for label, _ in planned} >= {"fail-disk", "kill-hypervisor", "kill-db-container-mysql",
                                                "kill-db-container-postgresql", "lose-database-mysql",
                                                "lose-database-postgresql", "partition-service-nodes"}
     claims = {claim for _, claims in planned for claim in claims}
-    assert claims == {"X1", "X2", "X3", "X4", "X5", "X6", "X7", "C9", "C13"}
+    assert claims == {"X1", "X2", "X3", "X4", "X5", "X6", "X7", "X8", "C9", "C13"}
 
 
 def test_an_environment_without_what_an_experiment_needs_says_why():

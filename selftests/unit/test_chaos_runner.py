@@ -106,17 +106,24 @@ def test_an_interrupt_during_the_fault_rolls_back_and_leaves_the_journal(tmp_pat
 
 
 def test_a_second_interrupt_during_the_rollback_abandons_it_and_still_leaves_the_journal(tmp_path):
-    events, started = [], threading.Event()
+    events, started, pressed = [], threading.Event(), threading.Event()
 
-    def slow_step():
+    def slow_step():  # still running when both presses come, however slow the machine
         started.set()
+        pressed.wait(60)
         time.sleep(5)
         events.append("slow done")
 
+    def press_twice():
+        started.wait(60)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGINT)
+        pressed.set()
+
     steps = [Rollback("slow", slow_step), Rollback("after", lambda: events.append("after"))]
     _signal_later(0.5)
-    threading.Thread(target=lambda: (started.wait(10), os.kill(os.getpid(), signal.SIGINT), time.sleep(0.3),
-                                     os.kill(os.getpid(), signal.SIGINT)), daemon=True).start()
+    threading.Thread(target=press_twice, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
         run(toy(events, maximum=30, rollbacks=steps), tmp_path)
     data = journal(tmp_path)
