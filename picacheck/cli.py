@@ -3,6 +3,8 @@
     picacheck verify [--inventory FILE] [--layer LAYER …]   run the verification suite
     picacheck plan --inventory FILE                        what would be checked (no connection)
     picacheck inventory check FILE                         validate an inventory
+    picacheck inventory discover --from MINIMAL [--output F] the inventory the hosts show
+    picacheck inventory diff DOCUMENTED DISCOVERED           their drift, claim by claim
     picacheck chaos NAME [--dry-run]                        one chaos experiment
     picacheck load SERVICE [--max-users N] [--workers N]    capacity search under a step load
     picacheck lab up | status | down | reset               the embedded lab
@@ -139,6 +141,24 @@ def _parser() -> argparse.ArgumentParser:
     check = inventory_commands.add_parser("check", help="validate an inventory file")
     check.add_argument("file")
     check.set_defaults(handler=_inventory_check)
+    discover = inventory_commands.add_parser(
+        "discover", help="write the inventory that the hosts of a minimal one show (reading only)",
+        description="Connect to the hosts of a minimal inventory (how to reach them, their roles) and write the "
+                    "full inventory they show, through the suite's probes; what cannot be discovered is left as "
+                    "commented placeholders. Exit 1 when a host was unreachable or a section could not be read.")
+    discover.add_argument("--from", dest="source", required=True, metavar="INVENTORY", help="the minimal inventory")
+    discover.add_argument("--hosts", metavar="NAME[,NAME…]", help="ask only these hosts")
+    discover.add_argument("--output", metavar="FILE", help="where to write it (default: standard output)")
+    discover.add_argument("--fill-from", metavar="DOCUMENTED",
+                          help="take what cannot be discovered (objectives, claims, secrets' files) from this inventory")
+    discover.add_argument("--allow-production", action="store_true", help="allow reading a production inventory's hosts")
+    discover.set_defaults(handler=lambda args: _discover().discover_command(
+        args.source, args.hosts, args.output, args.allow_production, args.fill_from))
+    drift = inventory_commands.add_parser(
+        "diff", help="the drift between a documented and a discovered inventory, by claim (exit 0: none, 1: some)")
+    drift.add_argument("documented")
+    drift.add_argument("discovered")
+    drift.set_defaults(handler=lambda args: _discover().diff_command(args.documented, args.discovered))
 
     chaos = commands.add_parser("chaos", help="run one chaos experiment (see chaos/)")
     chaos.add_argument("name", help="experiment name, e.g. fail-disk, kill-service-node")
@@ -253,6 +273,12 @@ def _inventory_check(args: argparse.Namespace) -> int:
         f"{len(inventory.hosts)} hosts, {len(inventory.services)} services"
     )
     return 0
+
+
+def _discover():
+    from picacheck.discover import command
+
+    return command
 
 
 def _report():
