@@ -69,7 +69,9 @@ def discover_command(source: str, hosts: str | None = None, output: str | None =
         found = discover(minimal, pool, selected, say=_say, source=source)
     finally:
         pool.close()
-    tree = fill_from(found.tree, documented, note=f"from {fill}") if documented else found.tree
+    tree = found.tree
+    if documented:
+        tree = fill_from(tree, documented, f"from {fill}", tree["x-discovered"].get("not_discovered", {}))
     text = writer.render(tree, header(source, found.tree["x-discovered"]["at"]))
     if output:
         Path(output).write_text(text)

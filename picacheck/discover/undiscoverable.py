@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from picacheck.discover.tree import Noted, Unknown, item_id
 from picacheck.inventory.model import Inventory
@@ -117,7 +117,7 @@ def lookup(data, path: tuple[str, ...]):
             data = next((item for item in data if item_id(item) == key), None)
         else:
             return None
-    return data
+    return data.value if isinstance(data, Noted) else data
 
 
 # --- the writer's placeholders, and filling them --------------------------------------
@@ -134,15 +134,22 @@ def mark(tree: dict) -> dict:
     return tree
 
 
-def fill_from(discovered: dict, documented: Inventory, note: str | None = None) -> dict:
+def fill_from(discovered: dict, documented: Inventory, note: str | None = None,
+              not_discovered: Iterable[str] = ()) -> dict:
     """The discovered inventory (its tree, or its YAML loaded) with every undiscoverable field
-    that the documented inventory sets taken from it, items matched by name (services,
-    databases…); `note`: the comment each taken value carries in the written file."""
+    that the documented inventory sets taken from it, and the fields `not_discovered` names
+    (dotted keys, as x-discovered lists them), items matched by name (services, databases…);
+    `note`: the comment each taken value carries in the written file."""
     filled = copy.deepcopy(discovered)
     source = documented.model_dump(mode="json", exclude_none=True)
-    for field in UNDISCOVERABLE:
-        for mapping, key, path in list(places(filled, field.keys)):
-            value = lookup(source, path)
-            if value is not None:
-                mapping[key] = Noted(copy.deepcopy(value), note) if note else copy.deepcopy(value)
+    targets = [place for field in UNDISCOVERABLE for place in places(filled, field.keys)]
+    for dotted in not_discovered:
+        *parent, key = tuple(dotted.split("."))
+        mapping = lookup(filled, tuple(parent))
+        if isinstance(mapping, dict):
+            targets.append((mapping, key, tuple(parent) + (key,)))
+    for mapping, key, path in targets:
+        value = lookup(source, path)
+        if value is not None:
+            mapping[key] = Noted(copy.deepcopy(value), note) if note else copy.deepcopy(value)
     return filled

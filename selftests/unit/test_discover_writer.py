@@ -88,3 +88,6 @@ def test_fill_from_takes_what_cannot_be_discovered_from_the_documented_inventory
     assert filled["registry"]["user"] == "pica" and filled["registry"]["password_env"] == "REG_PASS"
     assert filled["not_applicable"] == {"H7": "no GRUB"}
     assert fill_from(tree, documented, note="from d.yml")["registry"]["user"].note == "from d.yml"
+    unknown = {"services": [{"name": "etherpad", "kind": Noted("other", "not recognised", known=False)}]}
+    filled = plain(fill_from(unknown, documented, None, ["services.etherpad.kind", "services.gone.kind"]))
+    assert filled["services"][0]["kind"] == "etherpad", "what discovery did not know is filled too"
