@@ -193,8 +193,10 @@ def differences(documented: Inventory, found: Inventory, not_discovered: dict[st
 
 def _hosts(c: _Comparison, documented: Inventory, found: Inventory) -> None:
     def host(path, doc, got):
-        hypervisor = "hypervisor" in doc.roles
-        address_claim = "H1" if hypervisor else "S5"
+        # A hypervisor's addresses are H1's; a Swarm node's public one is where round robin sends users (S5),
+        # the registry host's says whether it is reached directly (S10).
+        address_claim = next((claim for role, claim in (("hypervisor", "H1"), ("swarm", "S5"), ("registry", "S10"))
+                              if role in doc.roles), None)
         c.fields(address_claim, path, doc, got, {"public_ipv4": "public IPv4", "public_ipv6": "public IPv6",
                                                  "private_address": "private address"})
         c.fields("B6", path, doc, got, {"hypervisor": "hypervisor", "vmid": "VM id"})

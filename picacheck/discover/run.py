@@ -320,9 +320,12 @@ def _hypervisor_backups(session: Session, names: cluster.Names) -> dict:
         rsync_jobs[name] = session.attempt(f"backups.rsync {name}", backups.read_cron_jobs, remote, "rsync") or {}
 
     def addresses_of(puller: str, written: str) -> tuple[str | None, str | None]:
-        address = written
-        if puller in session.addresses and not _is_address(written):
-            address = next(iter(session.addresses[puller].etc_hosts.addresses_for(written)), None)
+        """The inventory host and the address a job's source stands for (a name: as the puller resolves it)."""
+        try:
+            address = str(ipaddress.ip_address(written))
+        except ValueError:
+            known = session.addresses.get(puller)
+            address = next(iter(known.etc_hosts.addresses_for(written)), None) if known else None
         return (names.of(address) if address else None) or names.of(written), address
 
     found: dict = {}
@@ -334,14 +337,6 @@ def _hypervisor_backups(session: Session, names: cluster.Names) -> dict:
     rsync = backups.describe_rsync(rsync_jobs, addresses_of)
     found["rsync"] = Noted(rsync, f"not asked: {', '.join(missing)}", known=False) if missing else rsync
     return found
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 # --- the whole ------------------------------------------------------------------------------------

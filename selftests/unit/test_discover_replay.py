@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from picacheck.discover import run
+from picacheck.discover import command, run
 from picacheck.discover.differ import differences
 from picacheck.discover.writer import render
 from picacheck.inventory import load_inventory
@@ -62,6 +62,9 @@ class ReplayPool:
 
     def preflight(self):
         return dict(self.down)
+
+    def close(self):
+        pass
 
 
 @pytest.fixture
@@ -176,3 +179,19 @@ def test_roles_left_empty_are_inferred_from_what_runs():
     asked = []
     assert run._read_roles(Replayed("pica01", answers, asked)) == ("gluster", "swarm")
     assert len(asked) == len(run.ROLE_SIGNS)
+
+
+def test_the_command_fills_what_cannot_be_discovered_from_a_documented_inventory(lab, tmp_path, monkeypatch):
+    monkeypatch.setattr(command, "HostPool", lambda inventory, **options: ReplayPool(lab["commands"]))
+    out = tmp_path / "filled.yml"
+    documented_path = DATA / "lab-documented.yml"
+    assert command.discover_command(str(DATA / "lab-minimal.yml"), output=str(out), fill=str(documented_path)) == 0
+    filled, documented = load_inventory(out), load_inventory(documented_path)
+    assert filled.services == tuple(sorted(documented.services, key=lambda s: s.name))
+    assert filled.database("mysql") == documented.database("mysql"), "its database too, which discovery did not know"
+    assert (filled.not_applicable, filled.dns, filled.tls) == (documented.not_applicable, documented.dns, documented.tls)
+    images = set(filled.registry.expected_images)
+    assert filled.registry.model_copy(update={"expected_images": ()}) == documented.registry.model_copy(
+        update={"expected_images": ()})
+    assert images < set(documented.registry.expected_images), "the images the services run: discovered, kept"
+    assert f"user: pica  # from {documented_path}" in out.read_text()
