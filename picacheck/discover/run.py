@@ -366,6 +366,8 @@ def assemble(tree: dict, source: str = "", not_discovered: dict[str, str] | None
     for what cannot be discovered."""
     # Before the placeholders of what is never discoverable: the differ knows those.
     unknown = {**(not_discovered or {}), **not_known(tree)}
+    unknown = {key: why for key, why in unknown.items()  # a host not asked covers its own keys
+               if not any(key.startswith(parent + ".") for parent in unknown)}
     undiscoverable.mark(tree)
     meta = {"from": source or "a minimal inventory",
             "at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}

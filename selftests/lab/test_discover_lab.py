@@ -92,6 +92,7 @@ def test_pica02_demoted_to_a_worker_is_named_as_c10_drift(lab, ssh, tmp_path):
     eventually(lambda: _is_manager_again(ssh), timeout=120, interval=3, what="pica02 a reachable manager again")
     assert result.returncode == 0, result.stderr[-3000:]
     diff = _cli("inventory", "diff", str(lab), str(out))
+    print(diff.stdout)  # in the CI log: what a team sees after such a change
     assert diff.returncode == 1, diff.stdout
     drift = [line.strip() for line in diff.stdout.splitlines() if line.startswith("  ") and ": documented " in line]
     assert drift == ["C10: documented managers pica01, pica02; found pica01 only",
