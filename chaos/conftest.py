@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from picacheck.chaos import catalog
+from picacheck.chaos import catalog, runner
 from picacheck.probes.remote import HostPool
 
 
@@ -69,25 +69,36 @@ def users_during(request, inventory, grant, journals_dir):
 
 
 @pytest.fixture(scope="session")
-def experiment_results(chaos_context, journals_dir, users_during):
-    """Runs each experiment at most once per session; results by (name, options)."""
+def experiment_results(inventory, chaos_context, journals_dir, users_during):
+    """Runs each planned experiment once per session, with the others of its batch (those
+    that touch different things run at the same time: catalog.batches); results by label."""
     cache: dict = {}
+    batch_of = {run.label: batch for batch in catalog.batches(catalog.plan(inventory)) for run in batch}
+
+    def job(planned: catalog.PlannedRun):
+        return lambda stops: catalog.run_named(planned.experiment, chaos_context, journals_dir / f"{planned.label}.json",
+                                               planned.options, companions=users_during(planned.label), stops=stops)
 
     def result(planned: catalog.PlannedRun):
-        key = (planned.experiment, tuple(sorted(planned.options.items())))
-        if key not in cache:
-            journal_path = journals_dir / f"{planned.label}.json"
-            journal = catalog.run_named(planned.experiment, chaos_context, journal_path, planned.options,
-                                        companions=users_during(planned.label))
-            picture = None
-            if journal.timeline:
-                from picacheck.report.timeline import render_timeline
-
-                picture = render_timeline(journal.as_dict(), journal_path.with_suffix(".png"))
-            cache[key] = (journal, picture)
-        return cache[key]
+        if planned.label not in cache:
+            batch = batch_of.get(planned.label, [planned])
+            outcomes = runner.run_together([job(run) for run in batch]) if len(batch) > 1 else [job(planned)(None)]
+            for run, outcome in zip(batch, outcomes):
+                cache[run.label] = outcome if isinstance(outcome, BaseException) else (outcome, _picture(outcome))
+        outcome = cache[planned.label]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     return result
+
+
+def _picture(journal) -> Path | None:
+    if not journal.timeline:
+        return None
+    from picacheck.report.timeline import render_timeline
+
+    return render_timeline(journal.as_dict(), journal.path.with_suffix(".png"))
 
 
 @pytest.fixture
