@@ -227,14 +227,15 @@ def test_a_flapping_probe_is_settled_once_judged_alike_on_two_windows():
 def test_experiments_run_together_and_a_ctrl_c_rolls_every_one_back(tmp_path):
     events: list = []
 
-    def job(name: str):
+    def job(name: str, maximum: float = 30):
         def start(stops):
-            experiment = toy(events, maximum=30, rollbacks=[Rollback("unflip", lambda: events.append(f"{name} back"))])
+            experiment = toy(events, maximum=maximum,
+                             rollbacks=[Rollback("unflip", lambda: events.append(f"{name} back"))])
             return runner.run(experiment, LAB_LIKE, None, tmp_path / f"{name}.json", stops=stops)
 
         return start
 
-    done = runner.run_together([job("one"), job("two")])
+    done = runner.run_together([job("one", 2), job("two", 2)])
     assert [j.outcome for j in done] == ["completed", "completed"]
     events.clear()
     _signal_later(1.0)
