@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from picacheck.chaos import catalog, runner
+from picacheck.chaos import catalog
 from picacheck.probes.remote import HostPool
 
 
@@ -69,26 +69,18 @@ def users_during(request, inventory, grant, journals_dir):
 
 
 @pytest.fixture(scope="session")
-def experiment_results(inventory, chaos_context, journals_dir, users_during):
-    """Runs each planned experiment once per session, with the others of its batch (those
-    that touch different things run at the same time: catalog.batches); results by label."""
+def experiment_results(chaos_context, journals_dir, users_during):
+    """Runs each planned experiment once per session, one after the other (two drills at
+    once would share the cores and the hosts' SSH sessions, and skew each other's RTO);
+    results by label."""
     cache: dict = {}
-    batch_of = {run.label: batch for batch in catalog.batches(catalog.plan(inventory)) for run in batch}
-
-    def job(planned: catalog.PlannedRun):
-        return lambda stops: catalog.run_named(planned.experiment, chaos_context, journals_dir / f"{planned.label}.json",
-                                               planned.options, companions=users_during(planned.label), stops=stops)
 
     def result(planned: catalog.PlannedRun):
         if planned.label not in cache:
-            batch = batch_of.get(planned.label, [planned])
-            outcomes = runner.run_together([job(run) for run in batch]) if len(batch) > 1 else [job(planned)(None)]
-            for run, outcome in zip(batch, outcomes):
-                cache[run.label] = outcome if isinstance(outcome, BaseException) else (outcome, _picture(outcome))
-        outcome = cache[planned.label]
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
+            journal = catalog.run_named(planned.experiment, chaos_context, journals_dir / f"{planned.label}.json",
+                                        planned.options, companions=users_during(planned.label))
+            cache[planned.label] = (journal, _picture(journal))
+        return cache[planned.label]
 
     return result
 

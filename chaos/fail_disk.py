@@ -31,11 +31,6 @@ OPTIONS = (options.host("host", "hypervisor", _mirror_host, "the hypervisor whos
            options.array("array", "the md array of that host", _mirror))
 RUNS = ({},)
 
-def touches(options: dict) -> set[str]:
-    """What the experiment disturbs: one disk of one hypervisor's mirror. A degraded mirror
-    keeps serving (that is X7), so experiments on the VMs may run at the same time."""
-    return {f"disk {options['array']} of {options['host']}"}
-
 
 
 def needs(inventory) -> str | None:

@@ -34,10 +34,6 @@ OPTIONS = (options.database("database", options.first_database, "the database wh
            options.seconds("duration", 90, "the longest observation of the fault", maximum=900))
 RUNS = ({"database": options.each_database},)
 
-def touches(options: dict) -> set[str]:
-    """What the experiment disturbs: one database and the applications it backs."""
-    return {f"database {options['database']}"}
-
 
 
 def needs(inventory) -> str | None:

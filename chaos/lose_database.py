@@ -53,10 +53,6 @@ OPTIONS = (
 )
 RUNS = ({"database": options.each_dumped_database},)
 
-def touches(options: dict) -> set[str]:
-    """What the experiment disturbs: one database and the applications it backs."""
-    return {f"database {options['database']}"}
-
 
 
 def needs(inventory) -> str | None:

@@ -2,8 +2,7 @@
 
 An experiment is one module of chaos/ named like its experiment (`kill-service-node` →
 `chaos/kill_service_node.py`) with NAME, CLAIMS, OPTIONS, RUNS, `needs(inventory)` and
-`build(ctx, **options)`; optionally `touches(options) -> set` (what it disturbs: runs that
-touch different things may run at the same time; without it, an experiment runs alone).
+`build(ctx, **options)`.
 A name is matched against the list of those modules before anything is imported: a path,
 `conftest` or a test module is an unknown name.
 """
@@ -57,14 +56,13 @@ def options_of(name: str, given: dict[str, str], inventory: Inventory) -> dict:
 
 
 def run_named(name: str, ctx: ChaosContext, journal_path: Path | None, given: dict[str, str] | None = None,
-              dry_run: bool = False, operator: Operator | None = None, companions: list | None = None,
-              stops=None) -> Journal:
+              dry_run: bool = False, operator: Operator | None = None, companions: list | None = None) -> Journal:
     module = load(name)
     chosen = option_kinds.resolve(module.OPTIONS, given or {}, ctx.inventory, name)
     experiment = module.build(ctx, **chosen)
     experiment.options = {key: value for key, value in chosen.items() if value is not None}
     return run(experiment, ctx.inventory, ctx.grant, journal_path, dry_run=dry_run, operator=operator,
-               companions=companions, stops=stops)
+               companions=companions)
 
 
 # --- the test plan of `verify --chaos`, from what each experiment declares ---------------------------
@@ -76,7 +74,6 @@ class PlannedRun:
     options: dict[str, str]  # as --option would give them
     claims: tuple[str, ...]
     not_applicable: str | None  # why this environment cannot run it (None: it can)
-    touches: frozenset | None = None  # what it disturbs (None: everything, it runs alone)
 
     @property
     def label(self) -> str:
@@ -91,24 +88,8 @@ def plan(inventory: Inventory) -> list[PlannedRun]:
         module = load(name)
         missing = module.needs(inventory)
         for options in _expand(module.RUNS, inventory) if not missing else [{}]:
-            touches = getattr(module, "touches", None)
-            disturbed = frozenset(touches(options_of(name, options, inventory))) if touches and not missing else None
-            planned.append(PlannedRun(name, options, tuple(module.CLAIMS), missing, disturbed))
+            planned.append(PlannedRun(name, options, tuple(module.CLAIMS), missing))
     return planned
-
-
-def batches(planned: list[PlannedRun]) -> list[list[PlannedRun]]:
-    """The plan in batches that may run at the same time: consecutive runs that each declare
-    what they touch, with nothing touched twice; any other run is a batch of its own."""
-    result: list[list[PlannedRun]] = []
-    for run in (r for r in planned if not r.not_applicable):
-        last = result[-1] if result else None
-        shareable = run.touches is not None and last and all(r.touches is not None for r in last)
-        if shareable and not any(run.touches & r.touches for r in last):
-            last.append(run)
-        else:
-            result.append([run])
-    return result
 
 
 def _expand(runs: tuple[dict, ...], inventory: Inventory) -> list[dict[str, str]]:

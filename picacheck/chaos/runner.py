@@ -39,13 +39,10 @@ Operator = Callable[[str], "str | None"]  # --manual-fault: shows an instruction
 
 
 def run(experiment: Experiment, inventory: Inventory, grant: guard.Grant | None, journal_path: Path | None,
-        *, dry_run: bool = False, operator: Operator | None = None, companions: list | None = None,
-        stops: "Stops | None" = None) -> Journal:
+        *, dry_run: bool = False, operator: Operator | None = None, companions: list | None = None) -> Journal:
     """Run `experiment` (plan only with `dry_run`). `operator`: the fault is made by hand
     (--manual-fault). `companions`: things that run beside the experiment from before the
-    steady state until after the rollback (--with-load), with start()/stop()/journal(j).
-    `stops`: for an experiment run in a thread beside others (see `run_together`), where
-    signals cannot reach it: the events that stand for the first and second Ctrl-C."""
+    steady state until after the rollback (--with-load), with start()/stop()/journal(j)."""
     journal = Journal(experiment.name, inventory.environment.name, experiment.claims, experiment.plan(),
                       options=experiment.options, sampling_interval_s=INTERVAL_S, path=journal_path)
     if dry_run:
@@ -59,27 +56,16 @@ def run(experiment: Experiment, inventory: Inventory, grant: guard.Grant | None,
 
         raise UserError(f"{experiment.name}: the suite cannot cause this fault itself: {experiment.fault.manual} "
                         "(run it with --manual-fault)")
-    _Run(experiment, journal, operator, companions or [], stops or Stops()).go()
+    _Run(experiment, journal, operator, companions or []).go()
     return journal
 
 
-class Stops:
-    """A first Ctrl-C (`interrupt`: stop the experiment, roll back) and a second one
-    (`abandon`: stop the rollback), as events that a thread can watch."""
-
-    def __init__(self) -> None:
-        self.interrupt = threading.Event()
-        self.abandon = threading.Event()
-
-
 class _Run:
-    def __init__(self, experiment: Experiment, journal: Journal, operator: Operator | None, companions: list,
-                 stops: Stops):
+    def __init__(self, experiment: Experiment, journal: Journal, operator: Operator | None, companions: list):
         self.experiment = experiment
         self.journal = journal
         self.operator = operator
         self.companions = companions
-        self.stops = stops
         self.fault_at: float | None = None
 
     def go(self) -> None:
@@ -88,7 +74,7 @@ class _Run:
             for companion in self.companions:
                 companion.start()
             self.phase("steady state before", lambda: wait_for_steady_state(
-                self.experiment, self.experiment.steady_state_before_timeout, self.stops.interrupt))
+                self.experiment, self.experiment.steady_state_before_timeout))
             self.phase("manual fault" if self.operator else "inject fault", self.inject)
             self.phase("observe", self.observe)
             self.journal.outcome = "completed"
@@ -159,7 +145,7 @@ class _Run:
         self.fault_at = time.monotonic()
 
     def observe(self) -> None:
-        observe(self.experiment, self.journal, self.fault_at, self.stops.interrupt)
+        observe(self.experiment, self.journal, self.fault_at)
 
     def roll_back(self) -> None:
         if self.operator is not None and self.experiment.fault.repair and self.fault_at is not None:
@@ -170,7 +156,7 @@ class _Run:
         presses = {"count": 0}
         previous = _handlers(lambda signum, frame: _second_press(presses, self.experiment.name))
         try:
-            run_rollbacks(self.experiment, self.journal, self.stops.abandon)
+            run_rollbacks(self.experiment, self.journal)
         finally:
             _handlers(previous)
             record["ok"] = all(step["ok"] for step in self.journal.rollbacks)
@@ -190,7 +176,7 @@ def _second_press(presses: dict, name: str) -> None:
     raise Abandoned()
 
 
-def run_rollbacks(experiment: Experiment, journal: Journal, abandon: threading.Event | None = None) -> None:
+def run_rollbacks(experiment: Experiment, journal: Journal) -> None:
     """Every step, in order; a failed step does not stop the next ones (each is journaled)."""
     steps = list(experiment.rollbacks)
     for index, step in enumerate(steps):
@@ -198,8 +184,6 @@ def run_rollbacks(experiment: Experiment, journal: Journal, abandon: threading.E
         entry = {"step": step.name, "started": time.time()}
         journal.rollbacks.append(entry)
         try:
-            if abandon is not None and abandon.is_set():
-                raise Abandoned()
             step.action()
             entry["ok"] = True
         except Abandoned:
@@ -230,12 +214,10 @@ def ask(operator: Operator, journal: Journal, instruction: str) -> None:
 # --- waiting for the steady state ----------------------------------------------------------------
 
 
-def wait_for_steady_state(experiment: Experiment, timeout: float, interrupt: threading.Event | None = None) -> None:
+def wait_for_steady_state(experiment: Experiment, timeout: float) -> None:
     started = time.monotonic()
     next_report = started + PROGRESS_EVERY_S
     while True:
-        if interrupt is not None and interrupt.is_set():
-            raise Interrupted()
         failing = {}
         for name, observer in experiment.steady_state.items():
             ok, detail = sample(observer)
@@ -263,7 +245,7 @@ def sample(observer: Observer) -> tuple[bool, str]:
 # --- observing on a clock ------------------------------------------------------------------------
 
 
-def observe(experiment: Experiment, journal: Journal, fault_at: float, interrupt: threading.Event | None = None) -> None:
+def observe(experiment: Experiment, journal: Journal, fault_at: float) -> None:
     """Start a sample of every observer each second until the window is over."""
     lock = threading.Lock()
     in_flight = {name: 0 for name in experiment.observers}
@@ -286,8 +268,6 @@ def observe(experiment: Experiment, journal: Journal, fault_at: float, interrupt
                 timeline = list(journal.timeline)
             if experiment.window.over(timeline, elapsed):
                 break
-            if interrupt is not None and interrupt.is_set():
-                raise Interrupted()
             for name, observer in experiment.observers.items():
                 with lock:
                     busy = in_flight[name] >= MAX_IN_FLIGHT
@@ -344,42 +324,3 @@ def _quietly(action: Callable[[], object]) -> None:
         action()
     except Exception as error:  # noqa: BLE001 - after the experiment: reported, not raised
         say(f"after the experiment: {type(error).__name__}: {error}")
-
-
-# --- several experiments at once ------------------------------------------------------------------
-
-
-def run_together(jobs: list[Callable[[Stops], Journal]]) -> list:
-    """Run experiments that do not disturb each other at the same time, each in a thread of
-    its own; the results (journal or exception) in order. Ctrl-C here (the main thread) stops
-    them all and waits for their rollbacks; a second Ctrl-C abandons the rollbacks."""
-    stops = Stops()
-    results: list = [None] * len(jobs)
-
-    def work(index: int, job) -> None:
-        try:
-            results[index] = job(stops)
-        except BaseException as error:  # noqa: BLE001 - handed to the caller
-            results[index] = error
-
-    threads = [threading.Thread(target=work, args=item, daemon=True) for item in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    try:
-        _join(threads)
-    except KeyboardInterrupt:
-        stops.interrupt.set()
-        say("interrupted: every experiment running rolls back; press Ctrl-C again to abandon the rollbacks")
-        try:
-            _join(threads)
-        except KeyboardInterrupt:
-            stops.abandon.set()
-            _join(threads)
-        raise
-    return results
-
-
-def _join(threads: list[threading.Thread]) -> None:
-    for thread in threads:
-        while thread.is_alive():
-            thread.join(timeout=0.5)  # a short wait: Ctrl-C reaches the main thread in between

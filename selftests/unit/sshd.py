@@ -34,7 +34,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_sshd(directory: Path, extra_config: str = "") -> Sshd:
+def start_sshd(directory: Path, max_sessions: int = 50) -> Sshd:
     """Start sshd in the foreground on a free port of 127.0.0.1 (root logs in with a key)."""
     for name in ("host_key", "client_key"):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / name)], check=True)
@@ -46,7 +46,7 @@ def start_sshd(directory: Path, extra_config: str = "") -> Sshd:
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {directory / 'host_key'}\n"
         f"AuthorizedKeysFile {directory / 'authorized_keys'}\nPidFile {directory / 'sshd.pid'}\n"
         "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        "UsePAM no\nStrictModes no\nMaxSessions 50\nMaxStartups 50\n" + extra_config)
+        f"UsePAM no\nStrictModes no\nMaxSessions {max_sessions}\nMaxStartups 50\n")
     process = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL,
                                stderr=open(directory / "sshd.log", "wb"))
     deadline = time.monotonic() + 10

@@ -222,25 +222,3 @@ def test_a_flapping_probe_is_settled_once_judged_alike_on_two_windows():
     assert not settled(recovering, 35)  # failed in [5, 20), held in [20, 35): the judgement changed
     recovered = recovering + [Observation(t, "p", True) for t in range(40, 50)]
     assert settled(recovered, 50)  # held in [20, 35) and in [35, 50)
-
-
-def test_experiments_run_together_and_a_ctrl_c_rolls_every_one_back(tmp_path):
-    events: list = []
-
-    def job(name: str, maximum: float = 30):
-        def start(stops):
-            experiment = toy(events, maximum=maximum,
-                             rollbacks=[Rollback("unflip", lambda: events.append(f"{name} back"))])
-            return runner.run(experiment, LAB_LIKE, None, tmp_path / f"{name}.json", stops=stops)
-
-        return start
-
-    done = runner.run_together([job("one", 2), job("two", 2)])
-    assert [j.outcome for j in done] == ["completed", "completed"]
-    events.clear()
-    _signal_later(1.0)
-    with pytest.raises(KeyboardInterrupt):
-        runner.run_together([job("one"), job("two")])
-    assert sorted(e for e in events if e.endswith("back")) == ["one back", "two back"]
-    for name in ("one", "two"):
-        assert json.loads((tmp_path / f"{name}.json").read_text())["outcome"] == "interrupted"
