@@ -121,11 +121,10 @@ class KillDbContainer:
 
     def drop_canary(self) -> None:
         """Stop the canary, read back which rows survived, drop its table."""
-        self.canary.stop()
-        self.canary.finished = True  # from now on the steady state checks plain writes
-        if not self.canary.created:
+        read = self.canary.finish()
+        if read is None:
             return
-        present, self.state.canary_read = self.canary.present(timeout=30)
+        present, self.state.canary_read = read
         self.state.canary = self.canary.summary(present)
         if self.state.fault_at:
             self.state.counts_after = self.live.row_counts(exclude=(CANARY_TABLE,))

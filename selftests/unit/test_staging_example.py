@@ -4,7 +4,6 @@ with no network, and it shows what staging needs: a CI user with sudo, admin beh
 from __future__ import annotations
 
 import ipaddress
-import socket
 from pathlib import Path
 
 import pytest
@@ -16,19 +15,6 @@ from picacheck.probes.remote import render_ssh_config
 EXAMPLE = Path(__file__).resolve().parents[2] / "inventory" / "staging.example.yml"
 DOCUMENTATION = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
                                                     "2001:db8::/32", "10.0.42.0/24")]
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    attempts = []
-
-    def refuse(*args, **kwargs):
-        attempts.append(args)
-        raise AssertionError(f"a connection was attempted: {args}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    return attempts
 
 
 def test_the_example_validates_as_staging():
