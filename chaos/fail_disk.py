@@ -32,6 +32,7 @@ OPTIONS = (options.host("host", "hypervisor", _mirror_host, "the hypervisor whos
 RUNS = ({},)
 
 
+
 def needs(inventory) -> str | None:
     """Why this environment cannot run the experiment (None: it can)."""
     return None if _mirror_host(inventory) else "no hypervisor documents an md array under LVM"

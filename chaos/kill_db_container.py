@@ -35,6 +35,7 @@ OPTIONS = (options.database("database", options.first_database, "the database wh
 RUNS = ({"database": options.each_database},)
 
 
+
 def needs(inventory) -> str | None:
     """Why this environment cannot run the experiment (None: it can)."""
     return None if inventory.databases and inventory.swarm else "no database running as a Swarm service"
@@ -120,11 +121,10 @@ class KillDbContainer:
 
     def drop_canary(self) -> None:
         """Stop the canary, read back which rows survived, drop its table."""
-        self.canary.stop()
-        self.canary.finished = True  # from now on the steady state checks plain writes
-        if not self.canary.created:
+        read = self.canary.finish()
+        if read is None:
             return
-        present, self.state.canary_read = self.canary.present(timeout=30)
+        present, self.state.canary_read = read
         self.state.canary = self.canary.summary(present)
         if self.state.fault_at:
             self.state.counts_after = self.live.row_counts(exclude=(CANARY_TABLE,))

@@ -54,6 +54,7 @@ OPTIONS = (
 RUNS = ({"database": options.each_dumped_database},)
 
 
+
 def needs(inventory) -> str | None:
     """Why this environment cannot run the experiment (None: it can)."""
     if not (inventory.swarm and options.each_dumped_database(inventory)):
@@ -156,12 +157,11 @@ class LoseDatabase:
         self.restore.join(timeout=30)  # a dump still being fed is abandoned: stopping the server ends it
 
     def drop_canary(self) -> None:
-        self.canary.stop()
-        self.canary.finished = True  # from now on the steady state checks plain writes
-        if not self.canary.created:
+        """Stop the canary, read back which rows survived, drop its table."""
+        read = self.canary.finish()
+        if read is None:
             return
-        present, self.record.canary_read = self.canary.present(timeout=30)
-        self.record.canary_present = present
+        self.record.canary_present, self.record.canary_read = read
         if self.record.fault_at:
             self.record.counts_after = self.live.row_counts(exclude=(CANARY_TABLE,))
             self.record.dumps_after = self.lost.dumps_since_the_fault()

@@ -21,6 +21,7 @@ import json
 import re
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -244,6 +245,9 @@ def pytest_runtestloop(session: pytest.Session) -> None:
         _host_pool(session.config)
 
 
+_say_lock = threading.Lock()  # experiments running together report from their threads
+
+
 def _say(config: pytest.Config, line: str, colour: bool = True) -> None:
     """A line on the terminal now, past pytest's capture of the checks' output."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -251,7 +255,7 @@ def _say(config: pytest.Config, line: str, colour: bool = True) -> None:
     if reporter is None:
         print(line, file=sys.stderr, flush=True)
         return
-    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+    with _say_lock, capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
         reporter.ensure_newline()
         reporter.write_line(line, **({"yellow": True, "bold": True} if colour else {}))
 

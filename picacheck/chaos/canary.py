@@ -93,6 +93,13 @@ class Canary:
         if self._thread is not None:
             self._thread.join(timeout=20)
 
+    def finish(self) -> tuple[set[int] | None, str] | None:
+        """Stop writing and read back the rows that are there (None: it never began). From
+        then on the experiment's steady state checks plain writes (`finished`)."""
+        self.stop()
+        self.finished = True
+        return self.present(timeout=30) if self.created else None
+
     def acked(self) -> list[Attempt]:
         with self._lock:
             return [a for a in self.attempts if a.acked]

@@ -1,7 +1,8 @@
 """The experiments of the clone's chaos/ folder, looked up by name only, and what each declares.
 
 An experiment is one module of chaos/ named like its experiment (`kill-service-node` →
-`chaos/kill_service_node.py`) with NAME, CLAIMS, OPTIONS, RUNS, `needs(inventory)` and `build(ctx, **options)`.
+`chaos/kill_service_node.py`) with NAME, CLAIMS, OPTIONS, RUNS, `needs(inventory)` and
+`build(ctx, **options)`.
 A name is matched against the list of those modules before anything is imported: a path,
 `conftest` or a test module is an unknown name.
 """

@@ -112,3 +112,24 @@ def unchanged_for(probes: list[str], stable_s: float) -> Settled:
         return True
 
     return settled
+
+
+def judged_alike(probes: list[str], window_s: float) -> Settled:
+    """Settled once each probe is judged the same on the last `window_s` seconds as on the
+    `window_s` before them (held throughout, or not): the judgement of a claim on the end of
+    the fault would not change by observing longer, even for a probe that flaps."""
+
+    def held(samples: list[Observation], start: float, end: float) -> bool | None:
+        inside = [o for o in samples if start <= o.t < end]
+        return None if not inside else all(o.ok for o in inside)
+
+    def settled(timeline: list[Observation], elapsed: float) -> bool:
+        for probe in probes:
+            samples = samples_of(timeline, probe)
+            last = held(samples, elapsed - window_s, elapsed)
+            before = held(samples, elapsed - 2 * window_s, elapsed - window_s)
+            if last is None or before is None or last != before:
+                return False
+        return True
+
+    return settled

@@ -73,7 +73,8 @@ class _Run:
         try:
             for companion in self.companions:
                 companion.start()
-            self.phase("steady state before", lambda: self.steady(self.experiment.steady_state_before_timeout))
+            self.phase("steady state before", lambda: wait_for_steady_state(
+                self.experiment, self.experiment.steady_state_before_timeout))
             self.phase("manual fault" if self.operator else "inject fault", self.inject)
             self.phase("observe", self.observe)
             self.journal.outcome = "completed"
@@ -94,8 +95,8 @@ class _Run:
         abandoned = False
         try:
             self.roll_back()
-            self.phase("steady state after", lambda: self.steady(self.experiment.steady_state_after_timeout),
-                       after_rollback=True)
+            self.phase("steady state after", lambda: wait_for_steady_state(
+                self.experiment, self.experiment.steady_state_after_timeout), after_rollback=True)
         except Abandoned:
             abandoned = True
             self.journal.outcome = "interrupted"
@@ -133,9 +134,6 @@ class _Run:
         finally:
             record["seconds"] = round(time.time() - record["started"], 2)
             self.journal.write()
-
-    def steady(self, timeout: float) -> None:
-        wait_for_steady_state(self.experiment, timeout)
 
     def inject(self) -> None:
         if self.operator is None:
@@ -251,12 +249,14 @@ def observe(experiment: Experiment, journal: Journal, fault_at: float) -> None:
     """Start a sample of every observer each second until the window is over."""
     lock = threading.Lock()
     in_flight = {name: 0 for name in experiment.observers}
+    closed = threading.Event()  # the window is over: samples still running are not waited for
 
     def take(name: str, observer: Observer, started: float) -> None:
         ok, detail = sample(observer)
         with lock:
             in_flight[name] -= 1
-            journal.timeline.append(Observation(round(started - fault_at, 2), name, ok, detail[:300]))
+            if not closed.is_set():
+                journal.timeline.append(Observation(round(started - fault_at, 2), name, ok, detail[:300]))
 
     pool = ThreadPoolExecutor(max_workers=max(1, MAX_IN_FLIGHT * len(experiment.observers)))
     next_report = time.monotonic() + PROGRESS_EVERY_S
@@ -284,8 +284,12 @@ def observe(experiment: Experiment, journal: Journal, fault_at: float) -> None:
             tick += INTERVAL_S
             time.sleep(max(0.0, tick - time.monotonic()))
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        journal.timeline.sort(key=lambda o: (o.t, o.probe))
+        with lock:
+            closed.set()
+            journal.timeline.sort(key=lambda o: (o.t, o.probe))
+        # A sample hanging on a dead host (an SSH connect timing out) finishes by itself;
+        # the rollback does not wait for it.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _report_progress(experiment: Experiment, timeline: list[Observation], elapsed: float) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from picacheck.inventory.model import Slo
-from picacheck.load.slo import Measured, Verdict, evaluate
+from picacheck.load.slo import Measured, SloVerdict, evaluate
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ class Step:
     index: int
     users: int
     measured: Measured
-    verdict: Verdict
+    verdict: SloVerdict
 
     def as_dict(self) -> dict:
         return {"index": self.index, "users": self.users, "ok": self.verdict.ok,

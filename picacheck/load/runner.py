@@ -29,7 +29,7 @@ from picacheck.inventory.model import Slo
 from picacheck.load import chart
 from picacheck.load.capacity import Capacity, StepPlan, find_capacity, steps_from_snapshots
 from picacheck.load.results import Failure, RunFiles, aggregated, steady_rps
-from picacheck.load.slo import Measured, Verdict, evaluate, task_rate
+from picacheck.load.slo import Measured, SloVerdict, evaluate, task_rate
 from picacheck.load.target import STEP_SHAPE, Target
 
 STOP_TIMEOUT_S = 10  # locust lets running tasks finish this long at the end
@@ -48,7 +48,7 @@ class LoadRun:
     users: int
     duration_s: float
     measured: Measured
-    verdict: Verdict | None = None
+    verdict: SloVerdict | None = None
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     chart: Path | None = None

@@ -42,7 +42,7 @@ class Measured:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class SloVerdict:
     """Whether the measured figures meet each objective; `breaches` say how they do not."""
 
     slo: Slo
@@ -70,7 +70,7 @@ class Verdict:
                 "breaches": list(self.breaches)}
 
 
-def evaluate(measured: Measured, slo: Slo, *, check_rps: bool = True) -> Verdict:
+def evaluate(measured: Measured, slo: Slo, *, check_rps: bool = True) -> SloVerdict:
     """Compare a run's figures with the objectives.
 
     A run without any request breaches every objective (nothing was shown). `check_rps`
@@ -87,7 +87,7 @@ def evaluate(measured: Measured, slo: Slo, *, check_rps: bool = True) -> Verdict
                             f" > {slo.max_failure_ratio:.2%}")
         if check_rps and measured.rps < slo.min_rps:
             breaches.append(f"throughput {measured.rps:.2f} req/s < {slo.min_rps:g} req/s")
-    return Verdict(slo, measured, tuple(breaches), checked_rps=check_rps)
+    return SloVerdict(slo, measured, tuple(breaches), checked_rps=check_rps)
 
 
 def task_rate(slo: Slo, headroom: float = 1.25) -> float:

@@ -8,6 +8,7 @@ connection per host. Each API request runs `docker system dial-stdio` on the hos
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -15,31 +16,57 @@ import docker
 import requests.adapters
 from docker.transport.sshconn import RecentlyUsedContainer, SSHConnection, SSHConnectionPool, SSHHTTPAdapter
 
+from picacheck.probes import ssh
 from picacheck.probes.remote import RemoteHost
 
 
 class _DialConnection(SSHConnection):
     """docker-py's SSH connection, with the dial command of the host (through sudo for a CI
-    user that is not root)."""
+    user that is not root), on one of the host's limited SSH sessions (see remote.MAX_SESSIONS)."""
 
-    def __init__(self, ssh_transport, timeout: int, dial_command: str):
+    def __init__(self, ssh_transport, timeout: int, dial_command: str, sessions):
         super().__init__(ssh_transport=ssh_transport, timeout=timeout)
         self.dial_command = dial_command
+        self.sessions = sessions
 
     def connect(self) -> None:
-        channel = self.ssh_transport.open_session(timeout=self.timeout)
-        channel.settimeout(self.timeout)
-        channel.exec_command(self.dial_command)
-        self.sock = channel
+        if not self.sessions.acquire(timeout=self.timeout):
+            raise OSError(f"every SSH session of the host busy for {self.timeout}s (the Docker API waits for one)")
+        try:
+            channel = ssh.open_session(self.ssh_transport, time.monotonic() + self.timeout, "the Docker host")
+            channel.settimeout(self.timeout)
+            channel.exec_command(self.dial_command)
+        except BaseException:
+            self.sessions.release()
+            raise
+        self.sock = _released_on_close(channel, self.sessions)
+
+
+def _released_on_close(channel, sessions):
+    """The channel, giving its session slot back once, when it closes."""
+    close = channel.close
+    released = []
+
+    def close_and_release() -> None:
+        try:
+            close()
+        finally:
+            if not released:
+                released.append(True)
+                sessions.release()
+
+    channel.close = close_and_release
+    return channel
 
 
 class _DialPool(SSHConnectionPool):
     def __init__(self, remote: RemoteHost, timeout: int, maxsize: int):
         super().__init__(ssh_client=remote.backend.client, timeout=timeout, maxsize=maxsize)
         self.dial_command = remote.backend.docker_dial_command
+        self.sessions = remote.backend.sessions
 
     def _new_conn(self):
-        return _DialConnection(self.ssh_transport, self.timeout, self.dial_command)
+        return _DialConnection(self.ssh_transport, self.timeout, self.dial_command, self.sessions)
 
 
 class _SharedConnectionAdapter(SSHHTTPAdapter):

@@ -114,6 +114,11 @@ def write_ssh_config(inventory: Inventory, directory: Path | None = None) -> Pat
 # --- a testinfra backend with timeouts -------------------------------------------------
 
 
+# OpenSSH refuses a connection's 11th channel (MaxSessions 10 by default) with "Connect
+# failed": the suite keeps below it, and a command beyond waits for a free session.
+MAX_SESSIONS = 8
+
+
 class TimedParamikoBackend(ParamikoBackend):
     """testinfra's paramiko backend, with every wait bounded (see probes/ssh.py).
 
@@ -136,6 +141,7 @@ class TimedParamikoBackend(ParamikoBackend):
         self.target = ssh.Target.from_ssh_config(name, ssh_config)
         self.unreachable: str | None = None  # the reason, once a connection failed
         self._connect_lock = threading.Lock()
+        self.sessions = threading.BoundedSemaphore(MAX_SESSIONS)  # commands and Docker API channels together
         self._per_thread = threading.local()  # chaos observers share one connection across threads
 
     @property
@@ -183,7 +189,14 @@ class TimedParamikoBackend(ParamikoBackend):
 
     def _exec_command(self, command: bytes) -> tuple[int, bytes, bytes]:
         timeout = self.deadline_override or self.command_timeout
-        return ssh.run_command(self.client, command, timeout, self.name)
+        client = self.client
+        if not self.sessions.acquire(timeout=timeout):
+            raise CommandTimeout(f"{self.name}: all {MAX_SESSIONS} SSH sessions busy for {timeout}s: "
+                                 f"`{command.decode(errors='replace')[:200]}` did not start")
+        try:
+            return ssh.run_command(client, command, timeout, self.name)
+        finally:
+            self.sessions.release()
 
     def close(self) -> None:
         client = self.__dict__.pop("_client", None)

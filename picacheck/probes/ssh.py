@@ -157,10 +157,7 @@ def run_command(client: paramiko.SSHClient, command: bytes, timeout: float, host
     if transport is None or not transport.is_active():
         raise HostUnreachable(host, "the SSH connection is closed")
     deadline = time.monotonic() + timeout
-    try:
-        channel = transport.open_session(timeout=timeout)
-    except (paramiko.SSHException, EOFError, OSError) as error:
-        raise HostUnreachable(host, f"cannot open an SSH session ({str(error) or type(error).__name__})") from None
+    channel = open_session(transport, deadline, host)
     try:
         channel.exec_command(command)
         channel.shutdown_write()  # no stdin: a command that reads it sees its end instead of hanging
@@ -168,6 +165,23 @@ def run_command(client: paramiko.SSHClient, command: bytes, timeout: float, host
         return wait_exit_status(channel, deadline, host, command), stdout, stderr
     finally:
         channel.close()
+
+
+def open_session(transport: paramiko.Transport, deadline: float, host: str) -> paramiko.Channel:
+    """A new session channel. sshd refuses one beyond its MaxSessions ("Connect failed", also
+    for a moment after a channel closed, until it has counted the close): that refusal is
+    waited out until the deadline; any other failure is the host's."""
+    pause = 0.05
+    while True:
+        try:
+            return transport.open_session(timeout=max(1.0, deadline - time.monotonic()))
+        except paramiko.ChannelException as error:
+            if error.code != paramiko.common.OPEN_FAILED_CONNECT_FAILED or time.monotonic() + pause > deadline:
+                raise HostUnreachable(host, f"cannot open an SSH session ({error})") from None
+        except (paramiko.SSHException, EOFError, OSError) as error:
+            raise HostUnreachable(host, f"cannot open an SSH session ({str(error) or type(error).__name__})") from None
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
 
 
 def read_until_eof(channel: paramiko.Channel, deadline: float, host: str, command: bytes) -> tuple[bytes, bytes]:

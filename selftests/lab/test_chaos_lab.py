@@ -137,7 +137,29 @@ def journal_of(reports: Path, name: str) -> dict:
     return json.loads(journals[-1].read_text())
 
 
+def lab_secrets() -> dict[str, str]:
+    """The lab's secrets (passwords, API keys, shared secrets) and the forms they travel in."""
+    import base64
+
+    from picacheck.lab import topology
+
+    found = {}
+    for path in (topology.LAB_DIR / "secrets").glob("*"):
+        value = path.read_text().strip()
+        if len(value) >= 8 and path.name != "registry_user":
+            found[path.name] = value
+            found[f"{path.name} (base64)"] = base64.b64encode(value.encode()).decode()
+    return found
+
+
+def assert_no_secret(texts: dict[str, str]) -> None:
+    for name, value in lab_secrets().items():
+        for where, text in texts.items():
+            assert value not in text, f"the lab's {name} is in {where}"
+
+
 def assert_journal_complete(journal: dict, claims: list[str], figures: list[str], output: str) -> None:
+    assert_no_secret({"the journal": json.dumps(journal), "the output": output})
     context = f"\njournal error: {journal.get('error')}\n{output[-3000:]}"
     assert journal["outcome"] == "completed", f"{journal['experiment']}: outcome {journal['outcome']}{context}"
     failed_phases = [p for p in journal["phases"] if not p.get("ok")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_sshd(directory: Path, extra_config: str = "") -> Sshd:
+def start_sshd(directory: Path, max_sessions: int = 50) -> Sshd:
     """Start sshd in the foreground on a free port of 127.0.0.1 (root logs in with a key)."""
     for name in ("host_key", "client_key"):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / name)], check=True)
@@ -45,7 +46,7 @@ def start_sshd(directory: Path, extra_config: str = "") -> Sshd:
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {directory / 'host_key'}\n"
         f"AuthorizedKeysFile {directory / 'authorized_keys'}\nPidFile {directory / 'sshd.pid'}\n"
         "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        "UsePAM no\nStrictModes no\nMaxSessions 50\nMaxStartups 50\n" + extra_config)
+        f"UsePAM no\nStrictModes no\nMaxSessions {max_sessions}\nMaxStartups 50\n")
     process = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL,
                                stderr=open(directory / "sshd.log", "wb"))
     deadline = time.monotonic() + 10
@@ -57,3 +58,31 @@ def start_sshd(directory: Path, extra_config: str = "") -> Sshd:
             time.sleep(0.05)
     process.kill()
     raise RuntimeError(f"sshd did not listen on 127.0.0.1:{port}: {(directory / 'sshd.log').read_text()[-500:]}")
+
+
+class SilentListener:
+    """Accepts TCP connections and never says a word (a host whose sshd hangs, a firewall
+    that proxies): counts the connections it was asked for."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(50)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self.held.append(connection)
+
+    def close(self):
+        self.sock.close()
+        for connection in self.held:
+            connection.close()

@@ -210,3 +210,15 @@ def test_recovered_and_stable_waits_for_a_whole_window_of_good_samples():
     failing_then_good = [Observation(t, "p", t >= 4) for t in range(0, 8)]
     assert not settled(failing_then_good[:6], 5.5)  # good since 4: only 1.5 s of the 3 needed
     assert settled(failing_then_good, 7.5)
+
+
+def test_a_flapping_probe_is_settled_once_judged_alike_on_two_windows():
+    from picacheck.chaos.experiment import judged_alike
+
+    flapping = [Observation(t, "p", t % 2 == 0) for t in range(0, 40)]
+    settled = judged_alike(["p"], 15)
+    assert settled(flapping, 31) and settled(flapping, 40)
+    recovering = [Observation(t, "p", t >= 20) for t in range(0, 40)]
+    assert not settled(recovering, 35)  # failed in [5, 20), held in [20, 35): the judgement changed
+    recovered = recovering + [Observation(t, "p", True) for t in range(40, 50)]
+    assert settled(recovered, 50)  # held in [20, 35) and in [35, 50)

@@ -1,7 +1,6 @@
 """The CLI: plan connects to nothing, production is never contacted, bad input exits 2."""
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,20 +13,6 @@ from picacheck.errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCTION = REPO / "inventory" / "picasoft.yml"
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Any attempt to open a connection fails the test."""
-    attempts = []
-
-    def refuse(*args, **kwargs):
-        attempts.append(args)
-        raise AssertionError(f"a connection was attempted: {args}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    return attempts
 
 
 def test_plan_lists_every_claim_and_connects_to_nothing(no_network):

@@ -14,7 +14,7 @@ import pytest
 from picacheck.inventory.model import Inventory
 from picacheck.probes import ssh
 from picacheck.probes.remote import HostPool
-from selftests.unit.sshd import SSHD, start_sshd
+from selftests.unit.sshd import SSHD, SilentListener, start_sshd
 
 pytestmark = pytest.mark.skipif(not SSHD.exists(), reason="needs /usr/sbin/sshd (scripts/bootstrap installs it)")
 
@@ -23,19 +23,26 @@ pytestmark = pytest.mark.skipif(not SSHD.exists(), reason="needs /usr/sbin/sshd 
 # exit status before the end of stdout.
 WRITER = r'''
 import os, random, sys, time
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 seed, size, pauses = (int(a) for a in sys.argv[1:4])
 r = random.Random(seed)
 written = 0
 while written < size:
     block = r.randbytes(min(size - written, r.choice((1, 100, 4096, 65536, 200000))))
-    os.write(1, block) if len(block) < 65536 else sys.stdout.buffer.write(block)
-    sys.stdout.buffer.flush()
+    write_all(1, block)
     written += len(block)
     if r.random() < 0.2:
-        os.write(2, r.randbytes(r.randint(1, 3000)))
+        write_all(2, r.randbytes(r.randint(1, 3000)))
     if pauses and r.random() < 0.1:
         time.sleep(0.02)
-os.write(1, r.randbytes(r.randint(30000, 70000)))  # the last burst
+write_all(1, r.randbytes(r.randint(30000, 70000)))  # the last burst
 os._exit(r.randint(0, 3))
 '''
 
@@ -87,10 +94,11 @@ def test_every_byte_of_bursty_output_comes_back_over_hundreds_of_runs(client, wr
         size = 1 << 20 if run % 25 == 0 else r.randint(0, 120_000)
         pauses = 1 if run % 25 == 0 else r.randint(0, 1)
         seed = r.randrange(1 << 30)
-        status, out, err = ssh.run_command(client, f"{sys.executable} {writer} {seed} {size} {pauses}".encode(),
+        status, out, err = ssh.run_command(client, f"{sys.executable} -I {writer} {seed} {size} {pauses}".encode(),
                                            timeout=60, host="local")
         expected = _expected(seed, size, pauses)
-        assert (status, len(out), len(err)) == (expected[0], len(expected[1]), len(expected[2])), f"run {run}"
+        assert (status, len(out), len(err)) == (expected[0], len(expected[1]), len(expected[2])), (
+            f"run {run}: stderr {err[:300]!r}")
         assert out == expected[1] and err == expected[2], f"run {run}: same length, other bytes"
 
 
@@ -116,34 +124,6 @@ def test_a_wrong_key_is_an_authentication_failure_naming_the_user(target, tmp_pa
     wrong = ssh.Target("local", target.hostname, target.port, "root", str(other), None)
     with pytest.raises(ssh.HostUnreachable, match="SSH authentication failed as root"):
         ssh.connect(wrong, timeout=5)
-
-
-class SilentListener:
-    """Accepts TCP connections and never says a word (a host whose sshd hangs, a firewall
-    that proxies): counts the connections it was asked for."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(50)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                connection, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            self.held.append(connection)
-
-    def close(self):
-        self.sock.close()
-        for connection in self.held:
-            connection.close()
 
 
 @pytest.fixture
@@ -215,3 +195,24 @@ def test_output_a_parser_cannot_read_is_one_clear_failure(sshd, silent):
         assert "JSONDecodeError" in message and '{ "report": [ { "lv": [' in message
     finally:
         pool.close()
+
+
+def test_many_commands_at_once_wait_for_a_session_instead_of_being_refused(tmp_path):
+    """sshd refuses a connection's channels beyond MaxSessions ("Connect failed"): the host
+    keeps to its cap and the others wait (here sshd allows 3 and 12 run at once)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    server = start_sshd(tmp_path, max_sessions=3)
+    pool = HostPool(Inventory.model_validate({
+        "environment": {"name": "sessions", "kind": "lab"},
+        "hosts": {"one": {"roles": ["swarm"], "ssh": {"address": "127.0.0.1", "port": server.port,
+                                                      "key_file": str(server.key_file)}}}}))
+    try:
+        host = pool["one"]
+        host.backend.sessions = threading.BoundedSemaphore(3)
+        with ThreadPoolExecutor(12) as workers:
+            outputs = list(workers.map(lambda i: host.check_output(f"sleep 0.5; echo {i}"), range(12)))
+        assert outputs == [f"{i}\n" for i in range(12)]
+    finally:
+        pool.close()
+        server.stop()
