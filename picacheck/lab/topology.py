@@ -64,6 +64,12 @@ HYPERVISORS = ("alice", "bob")
 # Private cluster addresses of the hypervisors (the report's 192.168.10.0/24), lab range.
 HYPERVISOR_PRIVATE = {"alice": "172.30.44.1", "bob": "172.30.44.2"}
 
+# Where each VM "runs" (its hypervisor) and its VM id (the vzdump archives' names).
+VM_PLACEMENT = {"pica01": ("alice", 100), "admin": ("alice", 101), "pica02": ("bob", 102)}
+
+# Hosts reached through another one over SSH (ProxyCommand `ssh -W`), as in the report.
+JUMP_HOSTS: dict[str, str] = {}
+
 # --- the container part of the lab (pica01, pica02, admin) -----------------------------
 
 CONTAINER_HOSTS = tuple(name for name, host in HOSTS.items() if host.kind == "container")
@@ -75,12 +81,12 @@ STATE_FILE = LAB_DIR / "state.json"  # which engine, whether the lab started it,
 SSH_KNOWN_HOSTS = LAB_DIR / "ssh" / "known_hosts"
 SECRETS_DIR = LAB_DIR / "secrets"
 DISKS_DIR = LAB_DIR / "disks"  # ext4 images on loop devices: the LV vg01/data of each node
-CACHE_DIR = LAB_DIR / "cache"  # debootstrap tree (removed once imported), image tarballs
+CACHE_DIR = LAB_DIR / "cache"  # what `lab down` keeps: the Debian tree, images by recipe, downloads
 LOG_DIR = LAB_DIR / "logs"
 
-# Images in the lab's engine (built offline: debootstrap + import, then a Dockerfile).
+# Images in the lab's engine (picacheck.lab.debian imported, then Dockerfiles: lab/images.py).
 BASE_IMAGE = "picalab-base:bookworm"
-NODE_IMAGE = "picalab-node:bookworm"
+NODE_IMAGE = "picalab-node:latest"
 DEBIAN_SUITE = "bookworm"
 DEBIAN_MIRROR = os.environ.get("PICACHECK_LAB_MIRROR", "http://deb.debian.org/debian")
 
@@ -116,6 +122,15 @@ LAB_IMAGES = ("tx-debian", "tx-hello")
 # it runs, lookups fail fast.
 DNS_HOST = "admin"
 INNER_DNS = HOSTS[DNS_HOST].address
+
+
+# Where the host reaches the registry (its certificate also names this address).
+REGISTRY_ADDRESS = HOSTS[REGISTRY_HOST].address
+
+
+def ssh_address(host: str) -> str:
+    """The address a host is reached at over SSH (through its jump host, if it has one)."""
+    return HOSTS[host].address
 
 
 def container_name(host: str) -> str:

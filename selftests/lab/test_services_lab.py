@@ -22,7 +22,8 @@ import pytest
 
 from picacheck.inventory import model
 from picacheck.lab import topology as T
-from picacheck.lab.services import admin, build, facts, plan, probe, swarm
+from picacheck.lab.services import admin, build, plan, section, swarm
+from picacheck.probes import web
 
 needs_lab = [
     pytest.mark.lab,  # selftests/conftest.py runs it with PICACHECK_LAB_TESTS=1 or all
@@ -87,9 +88,8 @@ def test_services_are_dnsrr_on_pica_net_and_traefik_is_global_with_host_ports(mo
     assert "--constraint node.hostname==pica01" in issuing
 
 
-def test_facts_fit_the_inventory_model():
-    found = facts.lab_service_facts()
-    inventory = found["inventory"]
+def test_the_section_fits_the_inventory_model():
+    inventory = section.inventory_section()
     model.Traefik(**inventory["traefik"])
     model.Dns(**inventory["dns"])
     model.Tls(**inventory["tls"])
@@ -99,9 +99,9 @@ def test_facts_fit_the_inventory_model():
     assert {s.domain for s in services} == set(plan.ROUTED_DOMAINS)
     assert inventory["dns"]["servers"] == [plan.DNS_ADDRESS]
     assert inventory["tls"]["ca_file"] == str(plan.ACME_ROOTS_FILE)
-    assert set(plan.IMAGES) <= set(inventory["registry_expected_images"])
-    for db in found["databases"].values():
-        assert db["password_file"].startswith(str(T.SECRETS_DIR)) and db["admin_password_file"]
+    assert set(plan.IMAGES) <= set(inventory["registry"]["expected_images"])
+    for db in inventory["databases"]:
+        assert db["password_file"].startswith(str(T.SECRETS_DIR))
 
 
 def test_recipes_are_stable_and_differ_per_image():
@@ -126,7 +126,7 @@ def _curl(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
 
 
 def _ssh(host: str, command: str, timeout: float = 120) -> str:
-    from picacheck.lab.remote import Node
+    from picacheck.lab.ssh import Node
 
     node = Node(host)
     try:
@@ -193,24 +193,24 @@ class TestServices:
             assert "SSL certificate verify ok" in done.stderr, done.stderr[-800:]
             assert re.search(rf"subject: CN={re.escape(domain)}\b", done.stderr), done.stderr[-800:]
             assert "issuer: CN=Pebble Intermediate CA" in done.stderr, done.stderr[-800:]
-            cert = probe.peer_certificate(domain, NODES[node], str(plan.ACME_ROOTS_FILE))
+            cert = web.peer_certificate(domain, NODES[node], ca_file=str(plan.ACME_ROOTS_FILE))
             assert domain in cert.names and cert.days_left() > 80
 
     @pytest.mark.parametrize("node", T.SWARM_NODES)
     def test_every_health_path_answers_200_through_every_node(self, node):
         for app in [*plan.APPS.values(), plan.DASHBOARD]:
             for path in (app.health_path, app.deep_path):
-                answer = probe.request("https", app.domain, NODES[node], path, ca_file=str(plan.ACME_ROOTS_FILE))
+                answer = web.request("https", app.domain, NODES[node], path, ca_file=str(plan.ACME_ROOTS_FILE))
                 assert answer.status == 200, (app.domain, path, node, answer.status, answer.body[:200])
 
     def test_the_app_pages_are_the_apps(self):
         ca = str(plan.ACME_ROOTS_FILE)
-        pad = probe.request("https", plan.APPS["etherpad"].domain, NODES["pica02"], "/api", ca_file=ca)
+        pad = web.request("https", plan.APPS["etherpad"].domain, NODES["pica02"], "/api", ca_file=ca)
         assert json.loads(pad.body)["currentVersion"]
-        chat = probe.request("https", plan.APPS["synapse"].domain, NODES["pica01"], "/_matrix/client/versions",
+        chat = web.request("https", plan.APPS["synapse"].domain, NODES["pica01"], "/_matrix/client/versions",
                              ca_file=ca)
         assert "versions" in json.loads(chat.body)
-        wiki = probe.request("https", plan.APPS["dokuwiki"].domain, NODES["pica02"], "/doku.php?id=start",
+        wiki = web.request("https", plan.APPS["dokuwiki"].domain, NODES["pica02"], "/doku.php?id=start",
                              ca_file=ca, limit=200000)
         assert b"Picasoft wiki (picacheck lab)" in wiki.body and b"DokuWiki" in wiki.body
 
@@ -226,11 +226,11 @@ class TestServices:
         key = plan.secret_file("etherpad_apikey").read_text().strip()
         ca = str(plan.ACME_ROOTS_FILE)
         domain = plan.APPS["etherpad"].domain
-        created = probe.request("https", domain, NODES["pica01"],
+        created = web.request("https", domain, NODES["pica01"],
                                 f"/api/1/createPad?apikey={key}&padID=selftest-{os.getpid()}&text=from-pica01",
                                 ca_file=ca)
         assert json.loads(created.body)["code"] in (0, 1), created.body  # 1: exists (a rerun)
-        text = probe.request("https", domain, NODES["pica02"], f"/api/1/getText?apikey={key}&padID=selftest-{os.getpid()}",
+        text = web.request("https", domain, NODES["pica02"], f"/api/1/getText?apikey={key}&padID=selftest-{os.getpid()}",
                              ca_file=ca)
         assert "from-pica01" in json.loads(text.body)["data"]["text"]
         host, cid = _container("mysql")

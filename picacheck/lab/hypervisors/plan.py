@@ -9,7 +9,6 @@ Extends `picacheck.lab.topology` (which stays the shared plan) without changing 
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,14 +17,14 @@ from picacheck.lab import topology as T
 # --- where things live ------------------------------------------------------------------
 
 HV_DIR = T.LAB_DIR / "hypervisors"  # one folder per machine: disks, COW root, seed, console log
-CACHE_DIR = T.LAB_DIR / "cache" / "hypervisors"  # the root filesystem image (kept by down())
+CACHE_DIR = T.CACHE_DIR / "hypervisors"  # the root filesystem image (kept by down())
 SHARED_DIR = HV_DIR / "shared"  # cluster secrets shared by alice and bob (corosync authkey, ssh key)
 RUN_HV_DIR = T.RUN_DIR / "hypervisors"  # UML's uml_dir (mconsole sockets), markers
 UML_DIR = RUN_HV_DIR / "uml"
 CREATED_BRIDGES_FILE = RUN_HV_DIR / "created-bridges"  # bridges that this module made (down() removes)
 
-DEBIAN_SUITE = "bookworm"
-DEBIAN_MIRROR = os.environ.get("PICACHECK_LAB_MIRROR", "http://deb.debian.org/debian")
+DEBIAN_SUITE = T.DEBIAN_SUITE
+DEBIAN_MIRROR = T.DEBIAN_MIRROR
 
 # Packages of the hypervisors' root filesystem (debootstrap minbase + these, no recommends).
 GUEST_PACKAGES = (

@@ -27,7 +27,7 @@ from cryptography import x509
 from picacheck.errors import UserError
 from picacheck.lab import keys
 from picacheck.lab import topology as T
-from picacheck.lab.remote import Node
+from picacheck.lab.ssh import Node
 from picacheck.lab.services import build, plan
 from picacheck.progress import say, step
 

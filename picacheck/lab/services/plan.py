@@ -1,7 +1,7 @@
 """The services part of the lab, as data: names, domains, images, ports, paths, secrets.
 
-Everything else in picacheck.lab.services reads this plan; `lab_service_facts()` (in
-`facts.py`) hands it to the lab inventory. Nothing here does any I/O.
+Everything else in picacheck.lab.services reads this plan; section.py hands it to the lab
+inventory. Nothing here does any I/O.
 
 Where things run:
 

@@ -1,5 +1,6 @@
-"""The hypervisors' part of the lab inventory, in the inventory model's shape
-(picacheck.inventory.model: Host, Corosync, Backups), built from plan.LAB_VALUES.
+"""The hypervisors' section of the lab inventory, in the inventory model's shape
+(picacheck.inventory.model: Host, Corosync, Backups), built from plan.LAB_VALUES: alice and
+bob, where each VM runs (hypervisor, vmid), corosync, vzdump and the rsync mirror.
 
 Same claims as inventory/picasoft.yml, lab values: member names as the lab's kernel
 shows them (ubda1 for the report's sda1), lab addresses, lab sizes.
@@ -13,6 +14,10 @@ from picacheck.lab.hypervisors import plan
 # Array sizes as mdadm makes them from the lab's partitions (MiB, measured).
 ARRAY_SIZE_MB = {"md0": 47, "md1": 206, "md2": 61}
 CLAIM = {"md0": "H2", "md1": "H3", "md2": "H4"}
+NOT_APPLICABLE = {
+    "H7": "the lab's hypervisors are user-mode-linux machines: the kernel is started directly, there is no GRUB",
+    "H8": "no GRUB in the lab (user-mode-linux boots its kernel directly), so no GRUB command line",
+}
 
 
 def _host(name: str) -> dict:
@@ -68,7 +73,8 @@ def _host(name: str) -> dict:
 
 
 def inventory_section() -> dict:
-    """{"hosts": {alice, bob}, "corosync": …, "backups": {"vzdump": …, "rsync": …}} for the lab inventory."""
+    """{"hosts": {alice, bob, and each VM's hypervisor and vmid}, "corosync": …, "backups": {"vzdump": …,
+    "rsync": …}, "not_applicable": …} for the lab inventory."""
     c = plan.LAB_VALUES["corosync"]
     rsync = []
     for host, spec in plan.LAB_VALUES["backup"]["rsync"]["pulls"].items():
@@ -79,8 +85,10 @@ def inventory_section() -> dict:
     v = plan.LAB_VALUES["backup"]["vzdump"]
     vzdump = {"hosts": list(plan.MACHINES), "directory": v["dump_dir"], "schedule": v["schedule"],
               "cron_file": v["cron_file"], "max_age_hours": v["max_age_hours"]}
+    hosts = {name: _host(name) for name in plan.MACHINES}
+    hosts.update({vm: {"hypervisor": host, "vmid": vmid} for vm, (host, vmid) in T.VM_PLACEMENT.items()})
     return {
-        "hosts": {name: _host(name) for name in plan.MACHINES},
+        "hosts": hosts,
         "corosync": {
             "cluster_name": c["cluster_name"],
             "nodes": [{"name": name, "nodeid": node["nodeid"]} for name, node in c["nodes"].items()],
@@ -92,4 +100,5 @@ def inventory_section() -> dict:
             "unit_restart_sec": c["unit"]["RestartSec"],
         },
         "backups": {"vzdump": vzdump, "rsync": rsync},
+        "not_applicable": dict(NOT_APPLICABLE),
     }

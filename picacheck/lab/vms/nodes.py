@@ -23,9 +23,8 @@ import docker.errors
 from docker.types import IPAMConfig, IPAMPool
 
 from picacheck.errors import UserError
-from picacheck.lab import engine, keys
+from picacheck.lab import engine, images, keys
 from picacheck.lab import topology as T
-from picacheck.lab.images import SHARE_DIR
 from picacheck.progress import say, step
 
 # LAB-FACTS.md: `--privileged` fails here (no CAP_SYS_RESOURCE in the sandbox); every other
@@ -45,6 +44,7 @@ SERVICES = {
     "admin": "ssh cron docker docker-registry",
 }
 HOST_LABEL = f"{T.LABEL}.host"
+CACHE_MOUNT = "/picalab-cache"  # LAB_DIR/cache on admin, read-only
 
 
 def volume_names(host: str) -> dict[str, str]:
@@ -227,8 +227,9 @@ def _create(client: docker.DockerClient, host: str, loop: str | None):
     api = client.api
     name = T.container_name(host)
     binds = {volume: {"bind": mountpoint, "mode": "rw"} for mountpoint, volume in volume_names(host).items()}
-    if host == T.REGISTRY_HOST:
-        binds[str(SHARE_DIR)] = {"bind": "/picalab", "mode": "ro"}
+    if host == T.REGISTRY_HOST:  # admin loads the images the lab built (lab/images.py) from here
+        images.CACHE.mkdir(parents=True, exist_ok=True)
+        binds[str(T.CACHE_DIR)] = {"bind": CACHE_MOUNT, "mode": "ro"}
     for volume in volume_names(host).values():
         try:
             client.volumes.get(volume)
