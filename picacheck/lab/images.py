@@ -179,7 +179,8 @@ def _build(client: docker.DockerClient, recipe: Recipe, tag: str) -> None:
         if error:
             raise UserError(f"lab: building {recipe.short} failed: {error.strip().splitlines()[-1]}",
                             hint=f"full log: {log_path}")
-    _prune_dangling(client)
+    # No pruning of dangling images: the intermediate images of the builds running beside
+    # this one are dangling too (and images are tagged by recipe: no tag ever moves but latest).
 
 
 def _save(client: docker.DockerClient, recipe: Recipe, tag: str) -> None:
@@ -194,13 +195,6 @@ def _save(client: docker.DockerClient, recipe: Recipe, tag: str) -> None:
     for old in CACHE.glob(f"{recipe.short}-*.tar"):
         if old != target:
             old.unlink()
-
-
-def _prune_dangling(client: docker.DockerClient) -> None:
-    try:
-        client.images.prune(filters={"dangling": True, "label": T.LABEL})
-    except docker.errors.APIError:
-        pass
 
 
 def remove_all(client: docker.DockerClient) -> bool:
