@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from picacheck.lab import locks, vms
+from picacheck.lab import topology as T
 from picacheck.lab.inventory import write_lab_inventory
 from picacheck.lab.parts import PARTS
 from picacheck.progress import say, step
@@ -32,7 +33,7 @@ def up() -> list[str]:
     started = time.monotonic()
     TIMINGS.clear()
     with _locked(), ThreadPoolExecutor(len(PARTS), thread_name_prefix="prepare") as pool:
-        vms.prepare()  # the lab's engine first: the other parts build their images in it
+        vms.lifecycle.start_engine()  # first: the parts build their images in it
         prepared = {part.NAME: pool.submit(_timed, part.prepare) for part in PARTS}
         try:
             for part in PARTS:
@@ -60,11 +61,12 @@ def _timed(function) -> tuple[float, list[str]]:
 
 def down() -> bool:
     changed = False
+    existed = {path: path.exists() for path in (T.RUN_DIR, T.LAB_DIR)}  # before the lock makes RUN_DIR
     with _locked():
         for part in reversed(PARTS):
             with step(f"lab down: {part.NAME}"):
                 changed |= bool(part.down())
-        changed |= vms.lifecycle.restore_host()
+        changed |= vms.lifecycle.restore_host(existed)
     say("lab down: everything the lab made is gone (the cache stays)" if changed else "lab down: nothing was left")
     return changed
 

@@ -41,7 +41,8 @@ def test_inventory_section_fits_the_inventory_model():
     section = hv.inventory_section()
     hosts = {name: Host(**section["hosts"][name]) for name in plan.MACHINES}
     placed = {name: entry for name, entry in section["hosts"].items() if name not in plan.MACHINES}
-    assert placed == {vm: {"hypervisor": host, "vmid": vmid} for vm, (host, vmid) in T.VM_PLACEMENT.items()}
+    assert {vm: (entry["hypervisor"], entry["vmid"]) for vm, entry in placed.items()} == T.VM_PLACEMENT
+    assert placed["admin"]["ssh"] == {"jump": "alice"}  # behind alice's vmbr1, as in the report
     assert [a.members for a in hosts["alice"].raid] == [("ubda1", "ubdb1"), ("ubda2", "ubdb2"), ("ubdc1", "ubdd1")]
     assert [f.to for f in hosts["alice"].network.port_forwards] == [
         f"{plan.ADMIN_PRIVATE_ADDRESS}:{port}" for port in (80, 443, 5000)]

@@ -172,6 +172,7 @@ def boot() -> dict:
         seed.ensure_lab_ssh_key()
         hostnet.ensure_public_bridge()
         hostnet.ensure_cluster_bridge()
+        hostnet.ensure_bridge(plan.VMBR1_UPLINK_BRIDGE, None)  # admin's network (Docker adopts it)
         hostnet.ensure_guard()
         started: dict[str, float] = {}
         for m in MACHINES.values():
@@ -312,7 +313,10 @@ def start_machine(name: str, timeout: float = plan.BOOT_TIMEOUT) -> float:
 
 def attach_private_network() -> bool:
     """Put alice's vmbr1 port on the host's private bridge (topology.PRIVATE_BRIDGE_NAME)
-    if that bridge exists now; True when it is attached."""
+    if that bridge exists now, and the host guard first in line again (Docker puts its own
+    rules, its MASQUERADE among them, above it when it makes its networks); True when the
+    port is attached."""
+    hostnet.ensure_guard()
     attached = True
     for m in MACHINES.values():
         for _, tap, bridge, _ in m.nics():

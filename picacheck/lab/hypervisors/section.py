@@ -58,7 +58,7 @@ def _host(name: str) -> dict:
         network["port_forwards"] = [{"port": d["port"], "protocol": d["protocol"], "to": d["to"]} for d in v["dnat"]]
     return {
         "roles": ["hypervisor"],
-        "ssh": {"address": v["ssh"]["address"], "user": v["ssh"]["user"], "key_file": v["ssh"]["key"],
+        "ssh": {"address": v["ssh"]["address"], "user": T.CI_USER, "sudo": True, "key_file": v["ssh"]["key"],
                 "connect_timeout": 10, "command_timeout": 120},
         "public_ipv4": v["ssh"]["address"],
         "public_ipv6": v["public_ipv6"].split("/")[0],
@@ -87,6 +87,8 @@ def inventory_section() -> dict:
               "cron_file": v["cron_file"], "max_age_hours": v["max_age_hours"]}
     hosts = {name: _host(name) for name in plan.MACHINES}
     hosts.update({vm: {"hypervisor": host, "vmid": vmid} for vm, (host, vmid) in T.VM_PLACEMENT.items()})
+    for vm, jump in T.JUMP_HOSTS.items():  # admin sits behind alice's vmbr1: reached through it
+        hosts[vm]["ssh"] = {"jump": jump}
     return {
         "hosts": hosts,
         "corosync": {
@@ -100,5 +102,6 @@ def inventory_section() -> dict:
             "unit_restart_sec": c["unit"]["RestartSec"],
         },
         "backups": {"vzdump": vzdump, "rsync": rsync},
+        "registry": {"forwarded_by": T.REGISTRY_FORWARDER, "public_ip": False},  # S10: alice's DNAT
         "not_applicable": dict(NOT_APPLICABLE),
     }

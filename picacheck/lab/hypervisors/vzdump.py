@@ -120,10 +120,11 @@ def install(names=tuple(plan.MACHINES)) -> list[str]:
 
 
 def authorized_key_line() -> str:
-    """The hypervisors' root key as the VMs accept it: from their lab addresses, no forwarding."""
+    """The hypervisors' root key as the VMs accept it: from their lab addresses (alice reaches
+    admin from its vmbr1 address), no forwarding."""
     seed.ensure_shared_secrets()
     public = seed.CLUSTER_KEY.with_name(seed.CLUSTER_KEY.name + ".pub").read_text().strip()
-    sources = ",".join(m.public_address for m in plan.MACHINES.values())
+    sources = ",".join([*(m.public_address for m in plan.MACHINES.values()), plan.VMBR1_ADDRESS])
     return f'from="{sources}",restrict {public}'
 
 

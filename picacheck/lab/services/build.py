@@ -226,10 +226,11 @@ def build_all(wanted: list[plan.Image] | None = None, workers: int = 2) -> bool:
 
 
 def publish_all() -> bool:
-    """Every image in the registry at its recipe (admin loads it from the cache and pushes)."""
+    """Every Swarm image in the registry at its recipe (admin loads it from the cache and
+    pushes). The DNS's and the CA's stay in the lab's engine, which runs them."""
     admin = Node(T.REGISTRY_HOST)
     try:
-        return images.publish(admin, [recipe_of(image) for image in plan.IMAGES.values()])
+        return images.publish(admin, [recipe_of(image) for image in plan.IMAGES.values() if image.swarm])
     finally:
         admin.close()
 

@@ -32,8 +32,8 @@ import time
 from picacheck.errors import UserError
 from picacheck.lab import engine, locks
 from picacheck.lab import topology as T
-from picacheck.lab.services import admin as admin_part
-from picacheck.lab.services import build, certificates, plan, swarm
+from picacheck.lab.services import build, plan, stand_ins, swarm
+from picacheck.lab.services.certificates import chain_is_trusted
 from picacheck.lab.ssh import Node, RemoteError
 from picacheck.lab.steps import Steps
 from picacheck.probes import web
@@ -80,13 +80,9 @@ def up(timeout: float = 600) -> list[str]:
         steps.run("registry", build.publish_all)
         with step("Images: both Swarm nodes hold every service image"):
             steps.run("pulls", build.pull_all)
-        admin = Node(plan.ADMIN)
-        try:
-            steps.run("dns", admin_part.ensure_dns, admin)
-            steps.run("acme", admin_part.ensure_acme, admin)
-            steps.run("acme roots", admin_part.record_roots)
-        finally:
-            admin.close()
+        steps.run("dns", stand_ins.ensure_dns)
+        steps.run("acme", stand_ins.ensure_acme)
+        steps.run("acme roots", stand_ins.record_roots)
         manager = swarm.manager()
         try:
             steps.run("volume options", swarm.ensure_volume_options, manager)
@@ -118,11 +114,11 @@ def up(timeout: float = 600) -> list[str]:
 
 def ensure_certificates(manager: Node, timeout: float = 600) -> bool:
     """acme.json holds a certificate for every routed name, chained to a recorded root."""
-    roots = admin_part.read_roots()
+    roots = stand_ins.read_roots()
     certificates = swarm.stored_certificates(swarm.acme_store(manager))
     missing = [d for d in plan.ROUTED_DOMAINS if d not in certificates]
     untrusted = [d for d, pem in certificates.items()
-                 if d in plan.ROUTED_DOMAINS and not certificates.chain_is_trusted(pem, roots, d)]
+                 if d in plan.ROUTED_DOMAINS and not chain_is_trusted(pem, roots, d)]
     if not missing and not untrusted:
         return False
     issuer_node = plan.ACME_ISSUER
@@ -136,7 +132,7 @@ def ensure_certificates(manager: Node, timeout: float = 600) -> bool:
             # Traefik (on the issuer node only) with a new account and the good certificates.
             swarm.remove_service(manager, plan.TRAEFIK_SERVICE)
             keep = {d: pem for d, pem in certificates.items()
-                    if d in plan.ROUTED_DOMAINS and certificates.chain_is_trusted(pem, roots, d)}
+                    if d in plan.ROUTED_DOMAINS and chain_is_trusted(pem, roots, d)}
             swarm.write_acme_store(manager, swarm.acme_store(manager), keep=set(keep))
             swarm.ensure_service(manager, plan.TRAEFIK_SERVICE, swarm.traefik_args(only_on=issuer_node))
             swarm.wait_running(manager, [plan.TRAEFIK_SERVICE], timeout=timeout, only_on=issuer_node)
@@ -154,11 +150,11 @@ def ensure_certificates(manager: Node, timeout: float = 600) -> bool:
                                 f"after {timeout:.0f}s", hint=f"see `docker service logs {plan.TRAEFIK_SERVICE}` "
                                                               f"on {issuer_node}")
             say(f"still no certificate for {', '.join(missing)} after {RETRY_ACME_AFTER}s: asking again")
-            admin_part.record_roots()
-            roots = admin_part.read_roots()
-        admin_part.record_roots()  # pebble may have restarted (a new root) since `up` began
-        roots = admin_part.read_roots()
-        bad = [d for d in plan.ROUTED_DOMAINS if not certificates.chain_is_trusted(certificates[d], roots, d)]
+            stand_ins.record_roots()
+            roots = stand_ins.read_roots()
+        stand_ins.record_roots()  # pebble may have restarted (a new root) since `up` began
+        roots = stand_ins.read_roots()
+        bad = [d for d in plan.ROUTED_DOMAINS if not chain_is_trusted(certificates[d], roots, d)]
         if bad:
             raise UserError(f"lab services: the certificates of {', '.join(bad)} do not chain to pebble's root "
                             f"in {plan.ACME_ROOTS_FILE}")
@@ -245,7 +241,7 @@ def status(out=None) -> dict:
     ok = True
     # DNS
     try:
-        resolved = {domain: admin_part.dns_query(domain) for domain in plan.ROUTED_DOMAINS}
+        resolved = {domain: stand_ins.dns_query(domain) for domain in plan.ROUTED_DOMAINS}
         dns_ok = all(v == sorted(plan.ROUND_ROBIN) for v in resolved.values())
         report["dns"] = {"ok": dns_ok, "server": plan.DNS_ADDRESS, "resolved": resolved}
     except Exception as error:  # noqa: BLE001 - any failure is the status
@@ -255,11 +251,11 @@ def status(out=None) -> dict:
     ok &= dns_ok
     # ACME CA
     try:
-        acme_ok = admin_part.pebble_get("/dir").status_code == 200
+        acme_ok = stand_ins.pebble_get("/dir").status_code == 200
     except Exception:  # noqa: BLE001
         acme_ok = False
     report["acme"] = {"ok": acme_ok and plan.ACME_ROOTS_FILE.exists(), "directory": plan.ACME_DIRECTORY,
-                      "roots_file": str(plan.ACME_ROOTS_FILE), "roots": len(admin_part.read_roots())}
+                      "roots_file": str(plan.ACME_ROOTS_FILE), "roots": len(stand_ins.read_roots())}
     print(f"acme: {plan.ACME_DIRECTORY} {'answers' if acme_ok else 'DOWN'}, roots in {plan.ACME_ROOTS_FILE} "
           f"({report['acme']['roots']})", file=out)
     ok &= report["acme"]["ok"]
@@ -342,16 +338,9 @@ def down(images: bool = False, purge: bool = False) -> bool:
                         changed |= _remove_images([manager.name, *[h for h in T.SWARM_NODES if h != manager.name]])
                 finally:
                     manager.close()
-            try:
-                admin = Node(plan.ADMIN, connect_timeout=5)
-                try:
-                    changed |= admin_part.remove_containers(admin)
-                    if images:
-                        changed |= _remove_images([plan.ADMIN], registry=True)
-                finally:
-                    admin.close()
-            except RemoteError as error:
-                say(f"services: admin unreachable ({error}); its DNS and CA containers stay")
+            changed |= stand_ins.remove_containers()
+            if images:
+                changed |= _remove_images([T.REGISTRY_HOST], registry=True)
         for name in plan.SECRETS:
             path = plan.secret_file(name)
             if path.exists():

@@ -46,7 +46,7 @@ def inventory_section() -> dict:
              "health_path": app.deep_path, "requires_login": app.requires_login}
             for app in apps
         ],
-        "registry": {"expected_images": list(plan.IMAGES)},
+        "registry": {"expected_images": [name for name, image in plan.IMAGES.items() if image.swarm]},
         "not_applicable": dict(NOT_APPLICABLE),
     }
     for service in inventory["services"]:  # the lab's load objectives (measured on 2 shared cores)

@@ -27,14 +27,16 @@ from pathlib import Path
 
 
 from picacheck.errors import UserError
-from picacheck.lab import engine, images, keys, locks
+from picacheck.lab import engine, hypervisors, images, keys, locks
 from picacheck.lab import topology as T
 from picacheck.lab.ssh import Node, RemoteError, wait_ssh
 from picacheck.lab.steps import Steps
 from picacheck.lab.vms import cluster, nodes
 from picacheck.progress import say, step
 
-NODE_IMAGE = images.Recipe(T.NODE_IMAGE.split(":")[0], Path(__file__).parent / "node")
+NODE_IMAGE = images.Recipe(T.NODE_IMAGE.split(":")[0], Path(__file__).parent / "node",
+                           extra=lambda: {"sudoers-picacheck": T.CI_SUDOERS.encode()}, identity=T.CI_SUDOERS,
+                           build_args=(("CI_USER", T.CI_USER), ("CI_UID", str(T.CI_UID))))
 
 
 def _locked():
@@ -53,7 +55,10 @@ def prepare() -> list[str]:
     return changes.changed
 
 
-def _prepare(changes: Steps):
+def start_engine(changes: Steps | None = None) -> bool:
+    """The host tools and the lab's engine, running (every part builds its images in it).
+    Returns whether the lab owns the engine (started it)."""
+    changes = changes or Steps("container VMs")
     changes.run("host packages", engine.ensure_host_tools)
     for directory in (T.LAB_DIR, T.LOG_DIR, images.CACHE):
         directory.mkdir(parents=True, exist_ok=True)
@@ -61,6 +66,11 @@ def _prepare(changes: Steps):
     was_up = engine.dockerd_pid() is not None or engine.explicit_engine_url() is not None
     client, owned = changes.run("engine", lambda: (*engine.connect(start=True), not was_up))[:2]
     client.close()
+    return owned
+
+
+def _prepare(changes: Steps):
+    owned = start_engine(changes)
     changes.run("node image", images.ensure_built, NODE_IMAGE)
     return owned
 
@@ -80,7 +90,7 @@ def up(recreate: bool = False) -> list[str]:
             changes.run("keys and secrets", keys.ensure_all)
             changes.run("known_hosts", _write_if_changed, T.SSH_KNOWN_HOSTS,
                         "\n".join(keys.known_hosts_lines()) + "\n", 0o644)
-            changes.run("network", nodes.ensure_network, client)
+            changes.run("networks", nodes.ensure_networks, client)
             loops = {}
             for host in T.GLUSTER_NODES:
                 loops[host] = changes.run(f"{host} disk", nodes.ensure_disk, host)[0]
@@ -110,6 +120,8 @@ def up(recreate: bool = False) -> list[str]:
         finally:
             for conn in conns.values():
                 conn.close()
+        # admin's network is alice's vmbr1: its port joins the bridge Docker may have made again
+        hypervisors.attach_private_network()
         changes.run("state", _write_state, owned)
     took = time.monotonic() - started
     if changes.changed:
@@ -145,7 +157,7 @@ def _write_state(owned: bool) -> bool:
                   for name in T.CONTAINER_HOSTS},
         "ssh": {"user": "root", "key_file": str(T.SSH_KEY), "known_hosts": str(T.SSH_KNOWN_HOSTS)},
         "ca_file": str(keys.CA_CERT),
-        "registry": {"name": T.REGISTRY, "host": T.REGISTRY_HOST, "address": T.HOSTS[T.REGISTRY_HOST].address,
+        "registry": {"name": T.REGISTRY, "host": T.REGISTRY_HOST, "address": T.REGISTRY_ADDRESS,
                      "port": T.REGISTRY_PORT, "user_file": str(T.REGISTRY_USER_FILE),
                      "password_file": str(T.REGISTRY_PASSWORD_FILE), "images": list(T.LAB_IMAGES)},
         "gluster": {"volume": T.GLUSTER_VOLUME, "nodes": list(T.GLUSTER_NODES), "brick": T.GLUSTER_BRICK,
@@ -284,7 +296,7 @@ def is_up() -> bool:
 def _remove_lab_objects(client) -> bool:
     changed = nodes.remove_containers(client)
     changed |= nodes.remove_volumes(client)
-    changed |= nodes.remove_network(client)
+    changed |= nodes.remove_networks(client)
     return changed
 
 
