@@ -170,6 +170,22 @@ def connect(start: bool = True) -> tuple[docker.DockerClient, bool]:
     return _client(url), True
 
 
+def running() -> bool:
+    """Whether the lab's engine answers (the lab is not down)."""
+    client, _ = connect(start=False)
+    if client is None:
+        return False
+    client.close()
+    return True
+
+
+def require_lab(part: str) -> None:
+    """Root, and the lab's engine running: what a part that builds on the VMs needs."""
+    require_root()
+    if not running():
+        raise UserError(f"lab {part}: the lab is down", hint="run `picacheck lab up` first")
+
+
 @contextlib.contextmanager
 def lab_client():
     """A client of the lab's running engine (closed afterwards); a UserError when it is down."""

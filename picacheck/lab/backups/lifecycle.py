@@ -255,24 +255,16 @@ def ensure_vm_backups() -> dict:
 # --- up --------------------------------------------------------------------------------------
 
 
-def _require_lab() -> None:
-    engine.require_root()
-    client, _ = engine.connect(start=False)
-    if client is None:
-        raise UserError("lab backups: the lab is down", hint="run `picacheck lab up` first")
-    client.close()
-
-
 def prepare() -> list[str]:
     """Both dump images in the lab's engine (built FROM the databases' images, or from the cache)."""
-    _require_lab()
+    engine.require_lab("backups")
     with _locked():
         return ["images"] if images.build_all() else []
 
 
 def up() -> list[str]:
     """Bring the backups up (idempotent). Returns the names of the steps that changed something."""
-    _require_lab()
+    engine.require_lab("backups")
     started = time.monotonic()
     changed: list[str] = []
     with _locked():
@@ -323,10 +315,8 @@ def up() -> list[str]:
 
 def is_up() -> bool:
     """The dump jobs exist in the lab's Swarm (False when the lab or its Swarm is down)."""
-    client, _ = engine.connect(start=False)
-    if client is None:
+    if not engine.running():
         return False
-    client.close()
     try:
         with manager_api() as (api, _node):
             names = {service.name for service in api.services.list(filters=LABEL_FILTER)}
@@ -341,11 +331,9 @@ def is_up() -> bool:
 def status(out=None) -> dict:
     out = sys.stdout if out is None else out
     report: dict = {"ok": False, "jobs": {}, "dumps": {}, "archives": {}}
-    client, _ = engine.connect(start=False)
-    if client is None:
+    if not engine.running():
         print("backups: the lab is down", file=out)
         return report
-    client.close()
     ok = True
     try:
         with manager_api() as (api, node):
@@ -363,7 +351,6 @@ def status(out=None) -> dict:
         print(f"  {job.name:16} {'running' if report['jobs'].get(job.name) else 'NOT RUNNING':11} "
               f"{count} dumps in {job.directory} (cron {plan.CRON_TIME!r}, MAX_BACKUPS {plan.MAX_BACKUPS})", file=out)
     try:
-
         if hypervisors.is_up():
             for name in hypervisors.MACHINES:
                 report["archives"][name] = vzdump.archives(name)
@@ -384,9 +371,7 @@ def down() -> bool:
     engine.require_root()
     changed = False
     with _locked():
-        client, _ = engine.connect(start=False)
-        if client is not None:
-            client.close()
+        if engine.running():
             try:
                 with manager_api() as (api, node):
                     for job in plan.JOBS.values():
@@ -400,7 +385,6 @@ def down() -> bool:
             except UserError as error:
                 say(f"lab backups: {error}; the jobs stay")
         try:
-
             if hypervisors.is_up():
                 changed |= vzdump.remove_archives()
         except UserError as error:

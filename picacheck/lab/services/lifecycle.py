@@ -46,21 +46,13 @@ def _locked():
     return locks.locked("services", "`up` or `down` of the lab's services")
 
 
-def _require_lab() -> None:
-    engine.require_root()
-    client, _ = engine.connect(start=False)
-    if client is None:
-        raise UserError("lab services: the lab is down", hint="run `picacheck lab up` first")
-    client.close()
-
-
 # --- up ------------------------------------------------------------------------------------
 
 
 def prepare() -> list[str]:
     """The host downloads and every service image in the lab's engine (built or from the
     image cache): nothing of the other parts is needed but the lab's engine."""
-    _require_lab()
+    engine.require_lab("services")
     steps = Steps("services")
     with _locked(), steps.one_line_errors():
         steps.run("images", build.build_all)
@@ -69,7 +61,7 @@ def prepare() -> list[str]:
 
 def up(timeout: float = 600) -> list[str]:
     """Bring the services up. Returns the names of the steps that changed something."""
-    _require_lab()
+    engine.require_lab("services")
     started = time.monotonic()
     steps = Steps("services")
     with _locked(), steps.one_line_errors():
@@ -233,11 +225,9 @@ def status(out=None) -> dict:
     out = sys.stdout if out is None else out
     report: dict = {"ok": False, "dns": None, "acme": None, "images": {}, "services": {}, "certificates": {},
                     "health": {}}
-    client, _ = engine.connect(start=False)
-    if client is None:
+    if not engine.running():
         print("services: the lab is down", file=out)
         return report
-    client.close()
     ok = True
     # DNS
     try:
@@ -320,11 +310,7 @@ def down(images: bool = False, purge: bool = False) -> bool:
     engine.require_root()
     changed = plan.SERVICES_DIR.exists() and any(plan.SERVICES_DIR.iterdir())
     with _locked():
-        client, _ = engine.connect(start=False)
-        lab_up = client is not None
-        if client is not None:
-            client.close()
-        if lab_up:
+        if engine.running():
             try:
                 manager = swarm.manager()
             except UserError as error:
