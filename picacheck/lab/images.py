@@ -3,8 +3,8 @@ and the dump jobs' images) is built here, in the lab's own Docker engine, once p
 
     recipe = Recipe("registry.picasoft.test:5000/tx-mysql", RECIPES / "tx-mysql", base=TX_DEBIAN)
     ensure_built(recipe)        # built, or loaded from LAB_DIR/cache/images (kept by `lab down`)
-    publish(admin, [recipe])    # on admin: `docker load` from the cache, `docker push` to the registry
-    pull(node, [recipe])        # on a Swarm node: `docker pull` from the registry
+    distribute([recipe])        # admin pushes it (`docker load` from the cache, `docker push`),
+                                # both Swarm nodes pull it from the registry (through alice)
 
 A recipe's hash covers its Dockerfile folder, the files added to its context, its build
 arguments and its base image's hash; images are tagged <name>:<hash> and <name>:latest and
@@ -21,6 +21,7 @@ import tarfile
 import tempfile
 import threading
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -32,6 +33,7 @@ import requests
 from picacheck.errors import UserError
 from picacheck.lab import debian, engine, keys
 from picacheck.lab import topology as T
+from picacheck.lab.ssh import Node
 from picacheck.progress import say, step
 
 CACHE = T.CACHE_DIR / "images"  # image tarballs by recipe; admin sees them at MOUNT
@@ -300,3 +302,30 @@ def pull(node, recipes: list[Recipe]) -> bool:
             node.run(f"docker pull -q {reference}", what=f"pulling {reference}", timeout=900)
         changed = True
     return changed
+
+
+def distribute(recipes: list[Recipe], nodes: tuple[str, ...] = T.SWARM_NODES) -> bool:
+    """Each image in the registry and on every Swarm node: admin pushes them one after the
+    other, and the nodes pull each one while admin pushes the next. Returns whether anything
+    was pushed or pulled."""
+    pullers = {host: ThreadPoolExecutor(1, thread_name_prefix=f"pull-{host}") for host in nodes}
+    pulls = []
+    admin = Node(T.REGISTRY_HOST)
+    try:
+        pushed = False
+        for recipe in recipes:
+            pushed |= publish(admin, [recipe])
+            pulls += [pool.submit(_pull_on, host, recipe) for host, pool in pullers.items()]
+        return any([future.result() for future in pulls]) or pushed
+    finally:
+        admin.close()
+        for pool in pullers.values():
+            pool.shutdown(wait=True)
+
+
+def _pull_on(host: str, recipe: Recipe) -> bool:
+    node = Node(host)
+    try:
+        return pull(node, [recipe])
+    finally:
+        node.close()

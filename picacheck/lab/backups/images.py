@@ -10,11 +10,9 @@ from pathlib import Path
 
 from picacheck import documented
 from picacheck.lab import images
-from picacheck.lab import topology as T
 from picacheck.lab.backups import plan
 from picacheck.lab.services import build as services_build
 from picacheck.lab.services import plan as services_plan
-from picacheck.lab.ssh import Node
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
 
@@ -40,21 +38,6 @@ def build_all() -> bool:
     return any([images.ensure_built(recipe_of(job)) for job in plan.JOBS.values()])
 
 
-def publish_all() -> bool:
-    admin = Node(T.REGISTRY_HOST)
-    try:
-        return images.publish(admin, [recipe_of(job) for job in plan.JOBS.values()])
-    finally:
-        admin.close()
-
-
-def pull_all() -> bool:
-    """Both Swarm nodes hold both images (C12: Swarm may schedule the jobs anywhere)."""
-    changed = False
-    for host in T.SWARM_NODES:
-        node = Node(host)
-        try:
-            changed |= images.pull(node, [recipe_of(job) for job in plan.JOBS.values()])
-        finally:
-            node.close()
-    return changed
+def distribute_all() -> bool:
+    """Both images in the registry and on both Swarm nodes (C12: Swarm may schedule the jobs anywhere)."""
+    return images.distribute([recipe_of(job) for job in plan.JOBS.values()])

@@ -271,10 +271,8 @@ def up() -> list[str]:
         with step("Backup images: mysql-backup, postgres-backup (pushed by admin, pulled by both nodes)"):
             if images.build_all():
                 changed.append("images")
-            if images.publish_all():
-                changed.append("registry")
-            if images.pull_all():
-                changed.append("pulls")
+            if images.distribute_all():
+                changed.append("registry and pulls")
         # The VM backups run meanwhile (they only read the VMs).
         vm_result: dict = {}
         vm_error: list[BaseException] = []

@@ -31,7 +31,6 @@ from picacheck.errors import UserError
 from picacheck.lab import engine, images
 from picacheck.lab import topology as T
 from picacheck.lab.services import plan
-from picacheck.lab.ssh import Node
 from picacheck.progress import say, step
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
@@ -225,29 +224,11 @@ def build_all(wanted: list[plan.Image] | None = None, workers: int = 2) -> bool:
     return any(done)
 
 
-def publish_all() -> bool:
-    """Every Swarm image in the registry at its recipe (admin loads it from the cache and
-    pushes). The DNS's and the CA's stay in the lab's engine, which runs them."""
-    admin = Node(T.REGISTRY_HOST)
-    try:
-        return images.publish(admin, [recipe_of(image) for image in plan.IMAGES.values() if image.swarm])
-    finally:
-        admin.close()
-
-
-def pull_all(nodes: tuple[str, ...] = T.SWARM_NODES) -> bool:
-    """Both Swarm nodes hold every Swarm image (so that Swarm can schedule anywhere)."""
-    wanted = [recipe_of(image) for image in plan.IMAGES.values() if image.swarm]
-
-    def pull(host: str) -> bool:
-        node = Node(host)
-        try:
-            return images.pull(node, wanted)
-        finally:
-            node.close()
-
-    with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
-        return any([future.result() for future in [pool.submit(pull, host) for host in nodes]])
+def distribute_all() -> bool:
+    """Every Swarm image in the registry (pushed by admin from the image cache) and on both
+    Swarm nodes (so that Swarm can schedule anywhere). The DNS's and the CA's stay in the
+    lab's engine, which runs them."""
+    return images.distribute([recipe_of(image) for image in plan.IMAGES.values() if image.swarm])
 
 
 def remove_downloads() -> bool:

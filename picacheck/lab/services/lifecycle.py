@@ -69,9 +69,8 @@ def up(timeout: float = 600) -> list[str]:
         plan.SERVICES_DIR.chmod(0o755)  # the ACME roots file is for every user of the suite
         steps.run("secrets", swarm.ensure_secret_files)
         steps.run("images", build.build_all)
-        steps.run("registry", build.publish_all)
-        with step("Images: both Swarm nodes hold every service image"):
-            steps.run("pulls", build.pull_all)
+        with step("Images: in the registry (pushed by admin), on both Swarm nodes (pulled through alice)"):
+            steps.run("registry and pulls", build.distribute_all)
         steps.run("dns", stand_ins.ensure_dns)
         steps.run("acme", stand_ins.ensure_acme)
         steps.run("acme roots", stand_ins.record_roots)

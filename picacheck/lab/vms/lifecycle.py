@@ -91,6 +91,9 @@ def up(recreate: bool = False) -> list[str]:
             changes.run("known_hosts", _write_if_changed, T.SSH_KNOWN_HOSTS,
                         "\n".join(keys.known_hosts_lines()) + "\n", 0o644)
             changes.run("networks", nodes.ensure_networks, client)
+            # admin's network is alice's vmbr1: its port joins the bridge (Docker may have made it
+            # again), and the hypervisors' host guard goes back above the rules Docker just added
+            hypervisors.attach_private_network()
             loops = {}
             for host in T.GLUSTER_NODES:
                 loops[host] = changes.run(f"{host} disk", nodes.ensure_disk, host)[0]
@@ -120,8 +123,6 @@ def up(recreate: bool = False) -> list[str]:
         finally:
             for conn in conns.values():
                 conn.close()
-        # admin's network is alice's vmbr1: its port joins the bridge Docker may have made again
-        hypervisors.attach_private_network()
         changes.run("state", _write_state, owned)
     took = time.monotonic() - started
     if changes.changed:
