@@ -316,7 +316,8 @@ def attach_private_network() -> bool:
     if that bridge exists now, and the host guard first in line again (Docker puts its own
     rules, its MASQUERADE among them, above it when it makes its networks); True when the
     port is attached."""
-    hostnet.ensure_guard()
+    if is_up():
+        hostnet.ensure_guard()
     attached = True
     for m in MACHINES.values():
         for _, tap, bridge, _ in m.nics():

@@ -358,7 +358,9 @@ def restore_host(existed: dict[Path, bool] | None = None) -> bool:
             "IP forwarding, the FORWARD policy and the lab key stay until they are down too")
         return _remove_files([T.SSH_KNOWN_HOSTS, T.INVENTORY_FILE])
     changed = engine.restore_host_network()
-    if not _others(T.LAB_DIR, OWN_LAB_ENTRIES | SHARED_LAB_ENTRIES | {"cache"}):
+    if _others(T.LAB_DIR, OWN_LAB_ENTRIES | SHARED_LAB_ENTRIES | {"cache"}):  # another part's files: its key too
+        changed |= _remove_files([T.SSH_KNOWN_HOSTS, T.INVENTORY_FILE])
+    else:
         changed |= _remove_files(T.LAB_DIR / name for name in SHARED_LAB_ENTRIES)
     for path in (T.RUN_DIR, T.LAB_DIR):
         left = _others(path, {"cache"})
