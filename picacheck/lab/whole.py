@@ -13,7 +13,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from picacheck.lab import locks, vms
-from picacheck.lab import topology as T
 from picacheck.lab.inventory import write_lab_inventory
 from picacheck.lab.parts import PARTS
 from picacheck.progress import say, step
@@ -61,12 +60,11 @@ def _timed(function) -> tuple[float, list[str]]:
 
 def down() -> bool:
     changed = False
-    existed = {path: path.exists() for path in (T.RUN_DIR, T.LAB_DIR)}  # before the lock makes RUN_DIR
     with _locked():
         for part in reversed(PARTS):
             with step(f"lab down: {part.NAME}"):
                 changed |= bool(part.down())
-        changed |= vms.lifecycle.restore_host(existed)
+        changed |= vms.lifecycle.restore_host()
     say("lab down: everything the lab made is gone (the cache stays)" if changed else "lab down: nothing was left")
     return changed
 

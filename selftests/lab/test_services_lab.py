@@ -219,7 +219,7 @@ class TestServices:
                              ca_file=ca)
         assert "versions" in json.loads(chat.body)
         wiki = web.request("https", plan.APPS["dokuwiki"].domain, NODES["pica02"], "/doku.php?id=start",
-                             ca_file=ca, limit=200000)
+                             ca_file=ca)
         assert b"Picasoft wiki (picacheck lab)" in wiki.body and b"DokuWiki" in wiki.body
 
     def test_traefik_has_one_task_per_node(self):
@@ -266,8 +266,10 @@ class TestServices:
                 if image.swarm:
                     assert build.ref(image) in images, (host, build.ref(image))
 
-    def test_the_registry_holds_every_service_image(self):
+    def test_the_registry_holds_every_swarm_image(self):
         for name, image in plan.IMAGES.items():
+            if not image.swarm:  # the DNS's and the CA's: the lab's engine runs them
+                continue
             assert build.in_registry(name, build.recipe(image)), name
             assert build.in_registry(name, "latest"), name
 

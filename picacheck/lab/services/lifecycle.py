@@ -248,8 +248,10 @@ def status(out=None) -> dict:
     print(f"acme: {plan.ACME_DIRECTORY} {'answers' if acme_ok else 'DOWN'}, roots in {plan.ACME_ROOTS_FILE} "
           f"({report['acme']['roots']})", file=out)
     ok &= report["acme"]["ok"]
-    # images
+    # images: the Swarm's in the registry (the DNS's and the CA's run in the lab's engine)
     for name, image in plan.IMAGES.items():
+        if not image.swarm:
+            continue
         try:
             present = build.in_registry(name, build.recipe(image))
         except UserError:

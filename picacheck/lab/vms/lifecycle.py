@@ -325,8 +325,7 @@ def down() -> bool:
     """
     engine.require_root()
     changed = False
-    # Before the lock, which makes RUN_DIR: a second `down` finds nothing to remove.
-    existed = {path: path.exists() for path in (T.RUN_DIR, T.LAB_DIR)}
+    existed = _existed()  # a second `down` finds nothing to remove
     with _locked():
         client, owned = engine.connect(start=False)
         if client is not None:
@@ -351,7 +350,7 @@ def restore_host(existed: dict[Path, bool] | None = None) -> bool:
     """Once no part of the lab runs: IP forwarding and the FORWARD policy as they were, the
     shared files (the lab key, the inventory) gone, and LAB_DIR and RUN_DIR when empty (but
     for the cache, which `down` keeps)."""
-    existed = existed or {path: path.exists() for path in (T.RUN_DIR, T.LAB_DIR)}
+    existed = existed or _existed()
     running_others = _others(T.RUN_DIR, OWN_RUN_ENTRIES)
     if running_others:
         say(f"other parts of the lab still run ({', '.join(running_others)} in {T.RUN_DIR}): "
@@ -407,6 +406,11 @@ def _mounts_under(*roots: Path) -> list[str]:
     mountpoints = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
     return [m for m in mountpoints
             if any(m == str(root) or m.startswith(str(root) + "/") for root in roots)]
+
+
+def _existed() -> dict[Path, bool]:
+    """Whether LAB_DIR and RUN_DIR hold anything but lock files (the locks make RUN_DIR)."""
+    return {path: bool(_others(path, set())) for path in (T.RUN_DIR, T.LAB_DIR)}
 
 
 def _remove_files(paths) -> bool:
