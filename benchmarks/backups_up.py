@@ -16,29 +16,24 @@ import sys
 import time
 from pathlib import Path
 
-import requests
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
 def remove_images() -> None:
     """The jobs' images out of the registry (manifests), admin and both nodes."""
-    from picacheck.lab import keys
+    from picacheck.lab import engine, images
     from picacheck.lab import topology as T
     from picacheck.lab.backups import plan
-    from picacheck.lab.remote import Node
-    from picacheck.lab.services import build
+    from picacheck.lab.backups.images import recipe_of
+    from picacheck.lab.ssh import Node
 
-    user, password = keys.registry_credentials()
-    for job in plan.JOBS.values():
-        for tag in build.registry_tags(job.name):
-            head = requests.head(build.registry_url(f"/v2/{job.name}/manifests/{tag}"), auth=(user, password),
-                                 headers={"Accept": build.MANIFEST_TYPES}, verify=str(keys.CA_CERT), timeout=10)
-            digest = head.headers.get("Docker-Content-Digest")
-            if head.ok and digest:
-                requests.delete(build.registry_url(f"/v2/{job.name}/manifests/{digest}"), auth=(user, password),
-                                verify=str(keys.CA_CERT), timeout=10)
+    images.remove_from_registry([job.name for job in plan.JOBS.values()])
+    for job in plan.JOBS.values():  # and from the image cache and the lab's engine
+        recipe_of(job).cache_file().unlink(missing_ok=True)
+    with engine.lab_client() as client:
+        for image in client.images.list(filters={"label": f"{T.LABEL}={plan.LABEL_VALUE}"}):
+            client.images.remove(image.id, force=True)
     for host in (T.REGISTRY_HOST, *T.SWARM_NODES):
         node = Node(host)
         try:
@@ -62,7 +57,7 @@ def main() -> int:
     started = time.monotonic()
     results["cold_changed"] = backups.up()
     results["cold_up_s"] = round(time.monotonic() - started, 1)
-    results["vm_backups"] = backups.manage.LAST_UP.get("vm_backups")
+    results["vm_backups"] = backups.lifecycle.LAST_UP.get("vm_backups")
     started = time.monotonic()
     results["warm_changed"] = backups.up()
     results["warm_up_s"] = round(time.monotonic() - started, 1)

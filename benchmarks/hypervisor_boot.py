@@ -4,11 +4,11 @@ bob from nothing (start → SSH answers and first-boot provisioning done), until
 documented state (arrays in sync, corosync quorate), a reboot of bob from its disks, and
 down().
 
-    sudo .venv/bin/python benchmarks/hypervisor_boot.py [--cold] [--keep | --keep-cache] [--json]
+    sudo .venv/bin/python benchmarks/hypervisor_boot.py [--cold] [--keep | --purge] [--json]
 
 --cold        remove the cached root image first (measures debootstrap + apt + mkfs too)
 --keep        leave alice and bob running at the end
---keep-cache  end with down(keep_cache=True): the next run skips the image build
+--purge       end with down(purge=True): the root image leaves the cache too
 Prints one line per figure (and a JSON object with --json). Needs root.
 """
 
@@ -32,20 +32,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cold", action="store_true", help="rebuild the root image (remove the cache first)")
     parser.add_argument("--keep", action="store_true", help="leave the hypervisors running")
-    parser.add_argument("--keep-cache", action="store_true", help="keep the root image at the end")
+    parser.add_argument("--purge", action="store_true", help="remove the cached root image at the end")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
     figures: dict = {"cpus": os.cpu_count(), "memory_per_machine": plan.MEMORY}
     try:
         if hv.is_up() or plan.HV_DIR.exists():
-            hv.down(keep_cache=True)
+            hv.down()
         if args.cold:
             shutil.rmtree(plan.CACHE_DIR, ignore_errors=True)
         t0 = time.monotonic()
         rootfs.ensure_image()
         figures["image_s"] = round(time.monotonic() - t0, 1)
         t0 = time.monotonic()
-        timings = hv.up()
+        timings = hv.boot()
         figures["up_s"] = round(time.monotonic() - t0, 1)
         for name, t in timings.items():
             figures[f"{name}_boot_s"] = t["boot_s"]
@@ -56,7 +56,7 @@ def main() -> int:
         figures["bob_reboot_boot_s"] = hv.start_machine("bob")
         if not args.keep:
             t0 = time.monotonic()
-            hv.down(keep_cache=args.keep_cache)
+            hv.down(purge=args.purge)
             figures["down_s"] = round(time.monotonic() - t0, 1)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)

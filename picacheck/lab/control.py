@@ -3,25 +3,10 @@ engine, its hypervisors user-mode-linux processes. Implements picacheck.chaos.vm
 
 from __future__ import annotations
 
-import socket
-import time
-
 from picacheck.errors import UserError
 from picacheck.lab import engine, hypervisors
 from picacheck.lab import topology as T
-
-
-def _wait_ssh(name: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((T.HOSTS[name].address, 22), timeout=2) as connection:
-                if connection.recv(4).startswith(b"SSH"):
-                    return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise UserError(f"lab: {name} did not answer SSH within {timeout:.0f}s after its start")
+from picacheck.lab.ssh import wait_ssh
 
 
 class LabVms:
@@ -38,7 +23,7 @@ class LabVms:
 
     def start_vm(self, name: str) -> None:
         self._container(name).start()
-        _wait_ssh(name)
+        wait_ssh(name, timeout=180).close()
 
     def kill_hypervisor(self, name: str) -> None:
         hypervisors.stop_machine(name, clean=False)

@@ -14,11 +14,13 @@ named explicitly, and then `down` removes only the objects that carry the lab's 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -69,12 +71,23 @@ def require_root() -> None:
 
 
 def missing_tools(tools: dict[str, str] | None = None) -> dict[str, str]:
+    """command (or absolute path of a file) → package, for those that are missing."""
     tools = HOST_TOOLS if tools is None else tools
-    return {cmd: pkg for cmd, pkg in tools.items() if shutil.which(cmd) is None}
+    return {cmd: pkg for cmd, pkg in tools.items()
+            if not (os.path.exists(cmd) if cmd.startswith("/") else shutil.which(cmd))}
+
+
+_apt = threading.Lock()  # the parts prepare at once; apt-get runs one at a time
+_start = threading.Lock()  # one dockerd, however many parts ask for it
 
 
 def ensure_host_tools(tools: dict[str, str] | None = None) -> bool:
     """Install the Debian packages of missing host tools with apt-get (unless told not to)."""
+    with _apt:
+        return _install_missing(tools)
+
+
+def _install_missing(tools: dict[str, str] | None) -> bool:
     missing = missing_tools(tools)
     if not missing:
         return False
@@ -151,8 +164,38 @@ def connect(start: bool = True) -> tuple[docker.DockerClient, bool]:
         return _client(url), True
     if not start:
         return None, False  # type: ignore[return-value]
-    start_dockerd()
+    with _start:
+        if not _answers(url):
+            start_dockerd()
     return _client(url), True
+
+
+def running() -> bool:
+    """Whether the lab's engine answers (the lab is not down)."""
+    client, _ = connect(start=False)
+    if client is None:
+        return False
+    client.close()
+    return True
+
+
+def require_lab(part: str) -> None:
+    """Root, and the lab's engine running: what a part that builds on the VMs needs."""
+    require_root()
+    if not running():
+        raise UserError(f"lab {part}: the lab is down", hint="run `picacheck lab up` first")
+
+
+@contextlib.contextmanager
+def lab_client():
+    """A client of the lab's running engine (closed afterwards); a UserError when it is down."""
+    client, _ = connect(start=False)
+    if client is None:
+        raise UserError("lab: its Docker engine is not running", hint="run `picacheck lab up` first")
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def _sysctl_path(name: str) -> Path:

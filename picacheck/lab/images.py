@@ -1,54 +1,88 @@
-"""The lab's images, built offline.
+"""The lab's one image-build helper: every image the lab makes (the node image, the services'
+and the dump jobs' images) is built here, in the lab's own Docker engine, once per recipe.
 
-- `picalab-base`: Debian bookworm from `debootstrap --variant=minbase`, imported into the
-  lab's engine (no registry is ever asked). The tarball stays in LAB_DIR/share so that the
-  admin node can import the same base for the project images it builds.
-- `picalab-node`: the base plus the node software (sshd, dockerd, glusterd, registry, …)
-  from Debian's mirror, built from picacheck/lab/node/Dockerfile.
+    recipe = Recipe("registry.picasoft.test:5000/tx-mysql", RECIPES / "tx-mysql", base=TX_DEBIAN)
+    ensure_built(recipe)        # built, or loaded from LAB_DIR/cache/images (kept by `lab down`)
+    distribute([recipe])        # admin pushes it (`docker load` from the cache, `docker push`),
+                                # both Swarm nodes pull it from the registry (through alice)
 
-Both carry a recipe hash label; an image whose recipe has not changed is not rebuilt.
+A recipe's hash covers its Dockerfile folder, the files added to its context, its build
+arguments and its base image's hash; images are tagged <name>:<hash> and <name>:latest and
+carry the hash as a label. `picalab-base` (the Debian tree of picacheck.lab.debian,
+imported) is the root of every recipe.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import shutil
-import subprocess
+import shlex
 import tarfile
+import tempfile
+import threading
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import docker
 import docker.errors
+import requests
 
 from picacheck.errors import UserError
-from picacheck.lab import engine
+from picacheck.lab import debian, engine, keys
 from picacheck.lab import topology as T
+from picacheck.lab.ssh import Node
 from picacheck.progress import say, step
 
-NODE_DIR = Path(__file__).parent / "node"
-SHARE_DIR = T.LAB_DIR / "share"  # mounted read-only on admin at /picalab
-BASE_TARBALL = SHARE_DIR / "picalab-base.tar"
+CACHE = T.CACHE_DIR / "images"  # image tarballs by recipe; admin sees them at MOUNT
+MOUNT = "/picalab-cache/images"  # (vms/nodes.py mounts LAB_DIR/cache on admin, read-only)
 RECIPE_LABEL = f"{T.LABEL}.recipe"
 
-# Small tools every lab image gets (busybox gives tx-hello its web server).
-BASE_INCLUDE = ("ca-certificates", "busybox", "curl")
+_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)  # one build per image at a time
+_locks_guard = threading.Lock()
 
 
-def _recipe(*parts: bytes) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(hashlib.sha256(part).digest())
-    return digest.hexdigest()[:16]
+@dataclass(frozen=True)
+class Recipe:
+    name: str  # repository, e.g. registry.picasoft.test:5000/tx-mysql (tags: the hash, latest)
+    directory: Path  # the Dockerfile folder
+    base: "Recipe | None" = None  # the lab image it is built FROM (None: picalab-base)
+    extra: Callable[[], dict[str, Path | bytes]] | None = field(default=None, compare=False)  # more context files
+    identity: str = ""  # what `extra` holds (pinned versions), hashed instead of its bytes
+    build_args: tuple[tuple[str, str], ...] = ()
+    label: str = "1"  # the value of topology.LABEL on the image: the part it belongs to
+
+    @property
+    def short(self) -> str:
+        return self.name.rsplit("/", 1)[-1]
+
+    def hash(self) -> str:
+        digest = hashlib.sha256(self.name.encode() + b"\0" + self.identity.encode() + b"\0")
+        digest.update((self.base.hash() if self.base else debian.recipe()).encode())
+        for key, value in self.build_args:
+            digest.update(f"{key}={value}\0".encode())
+        for path in sorted(self.directory.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(self.directory)).encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()[:16]
+
+    def ref(self, tag: str | None = None) -> str:
+        return f"{self.name}:{tag or self.hash()}"
+
+    def cache_file(self) -> Path:
+        return CACHE / f"{self.short}-{self.hash()}.tar"
 
 
-def base_recipe() -> str:
-    return _recipe(T.DEBIAN_SUITE.encode(), T.DEBIAN_MIRROR.encode(), ",".join(BASE_INCLUDE).encode(), b"v1")
+# The report's base of every project image, as the lab's engine builds it (admin builds its
+# own from the same folder and pushes it: picacheck.lab.vms.cluster).
+TX_DEBIAN = Recipe(f"{T.REGISTRY}/tx-debian", Path(__file__).parent / "vms" / "tx-chatons" / "tx-debian")
 
 
-def node_recipe(base_id: str) -> str:
-    files = sorted(p for p in NODE_DIR.rglob("*") if p.is_file())
-    return _recipe(base_id.encode(), *(p.name.encode() + p.read_bytes() for p in files))
+def _lock(name: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks[name]
 
 
 def _image(client: docker.DockerClient, ref: str):
@@ -58,123 +92,111 @@ def _image(client: docker.DockerClient, ref: str):
         return None
 
 
-def _has_recipe(image, recipe: str) -> bool:
-    return image is not None and (image.labels or {}).get(RECIPE_LABEL) == recipe
-
-
-# --- base ------------------------------------------------------------------------------
+# --- the base ------------------------------------------------------------------------------
 
 
 def ensure_base(client: docker.DockerClient) -> bool:
-    """The base image, and its tarball in SHARE_DIR. Returns whether anything was made."""
-    recipe = base_recipe()
-    image = _image(client, T.BASE_IMAGE)
-    if _has_recipe(image, recipe) and BASE_TARBALL.exists():
-        return False
-    engine.ensure_host_tools({"debootstrap": "debootstrap", "tar": "tar"})
-    SHARE_DIR.mkdir(parents=True, exist_ok=True)
-    if not BASE_TARBALL.exists():
-        _debootstrap()
-    with step(f"Importing {T.BASE_IMAGE} into the lab's engine"):
-        repository, tag = T.BASE_IMAGE.split(":")
-        changes = [f"LABEL {RECIPE_LABEL}={recipe}", f"LABEL {T.LABEL}=1", 'CMD ["/bin/bash"]',
-                   "ENV LANG=C.UTF-8"]
-        try:
-            client.api.import_image_from_file(str(BASE_TARBALL), repository=repository, tag=tag, changes=changes)
-        except docker.errors.APIError as error:
-            raise UserError(f"lab: importing the base image failed: {error.explanation or error}") from None
-    return True
+    """picalab-base: the Debian tree imported into the lab's engine."""
+    with _lock(T.BASE_IMAGE):
+        recipe = debian.recipe()
+        image = _image(client, T.BASE_IMAGE)
+        if image is not None and (image.labels or {}).get(RECIPE_LABEL) == recipe:
+            return False
+        tree = debian.tarball()
+        with step(f"Importing {T.BASE_IMAGE} into the lab's engine"):
+            repository, tag = T.BASE_IMAGE.split(":")
+            changes = [f"LABEL {RECIPE_LABEL}={recipe}", f"LABEL {T.LABEL}=1", 'CMD ["/bin/bash"]', "ENV LANG=C.UTF-8"]
+            try:
+                client.api.import_image_from_file(str(tree), repository=repository, tag=tag, changes=changes)
+            except docker.errors.APIError as error:
+                raise UserError(f"lab: importing the base image failed: {error.explanation or error}") from None
+        return True
 
 
-def _debootstrap() -> None:
-    root = T.CACHE_DIR / "rootfs"
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
-    with step(f"debootstrap --variant=minbase {T.DEBIAN_SUITE} from {T.DEBIAN_MIRROR} (about 30 s)"):
-        argv = ["debootstrap", "--variant=minbase", f"--include={','.join(BASE_INCLUDE)}",
-                T.DEBIAN_SUITE, str(root), T.DEBIAN_MIRROR]
-        log = T.LOG_DIR / "debootstrap.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "wb") as out:
-            done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, timeout=1200)
-        if done.returncode != 0:
-            tail = log.read_text(errors="replace").strip().splitlines()[-3:]
-            raise UserError(f"lab: debootstrap failed (exit {done.returncode}): {' / '.join(tail)}",
-                            hint=f"full log: {log}; the lab needs HTTP access to {T.DEBIAN_MIRROR}")
-        # What a container image should not carry.
-        for leftover in ("etc/resolv.conf", "etc/hostname"):
-            (root / leftover).unlink(missing_ok=True)
-        for directory in ("var/cache/apt/archives", "var/lib/apt/lists"):
-            for entry in (root / directory).glob("*"):
-                if entry.is_file() and entry.name != "lock":
-                    entry.unlink()
-        (root / "etc/apt/apt.conf.d/90picalab").write_text(
-            'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n')
-    with step("Packing the base tree"):
-        partial = BASE_TARBALL.with_suffix(".partial")
-        engine.run(["tar", "--numeric-owner", "-C", str(root), "-cf", str(partial), "."],
-                   what="packing the base tree", timeout=600)
-        partial.rename(BASE_TARBALL)
-    shutil.rmtree(root)
+# --- building in the lab's engine ----------------------------------------------------------
 
 
-# --- node ------------------------------------------------------------------------------
+def ensure_built(recipe: Recipe) -> bool:
+    """The image in the lab's engine at its recipe: already there, loaded from the cache, or
+    built (then saved to the cache). Returns whether anything was done."""
+    with engine.lab_client() as client:
+        if recipe.base:
+            ensure_built(recipe.base)
+        else:
+            ensure_base(client)
+        with _lock(recipe.name):
+            tag = recipe.hash()
+            if _image(client, recipe.ref(tag)) is not None:
+                return False
+            cached = recipe.cache_file()
+            if cached.exists():
+                with step(f"Loading {recipe.short} from the image cache"), open(cached, "rb") as handle:
+                    client.images.load(handle)
+            else:
+                _build(client, recipe, tag)
+                _save(client, recipe, tag)
+            client.images.get(recipe.ref(tag)).tag(recipe.name, "latest")
+        return True
 
 
-def _context(directory: Path) -> io.BytesIO:
-    buffer = io.BytesIO()
+def _context(recipe: Recipe) -> tempfile.SpooledTemporaryFile:
+    """The build context: the recipe folder and the extra files, as a tar (root-owned)."""
+    buffer = tempfile.SpooledTemporaryFile(max_size=64 * 2**20)
+    files: dict[str, Path | bytes] = {str(p.relative_to(recipe.directory)): p
+                                      for p in sorted(recipe.directory.rglob("*")) if p.is_file()}
+    files.update(recipe.extra() if recipe.extra else {})
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for path in sorted(directory.rglob("*")):
-            if path.is_file():
-                info = tar.gettarinfo(str(path), arcname=str(path.relative_to(directory)))
-                info.uid = info.gid = 0
-                info.uname = info.gname = "root"
-                with open(path, "rb") as handle:
-                    tar.addfile(info, handle)
+        for name, source in sorted(files.items()):
+            if isinstance(source, bytes):
+                info = tarfile.TarInfo(name)
+                info.size, info.mode = len(source), 0o755 if name.endswith(".sh") else 0o644
+                tar.addfile(info, io.BytesIO(source))
+                continue
+            info = tar.gettarinfo(str(source), arcname=name)
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            with open(source, "rb") as handle:
+                tar.addfile(info, handle)
     buffer.seek(0)
     return buffer
 
 
-def build(client: docker.DockerClient, directory: Path, tag: str, recipe: str, title: str) -> None:
-    """Build a Dockerfile directory with the Docker API, showing its steps."""
-    log_path = T.LOG_DIR / f"build-{tag.replace(':', '_').replace('/', '_')}.log"
+def _build(client: docker.DockerClient, recipe: Recipe, tag: str) -> None:
+    log_path = T.LOG_DIR / f"build-{recipe.short}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with step(title), open(log_path, "w") as log:
+    args = {"REGISTRY": T.REGISTRY, "BASE_TAG": recipe.base.hash() if recipe.base else "", **dict(recipe.build_args)}
+    with step(f"Building {recipe.short} (recipe {tag})"), open(log_path, "w") as log, _context(recipe) as context:
         error = None
-        stream = client.api.build(fileobj=_context(directory), custom_context=True, tag=tag, rm=True,
-                                  forcerm=True, decode=True, network_mode="host",
-                                  labels={RECIPE_LABEL: recipe, T.LABEL: "1"})
+        stream = client.api.build(fileobj=context, custom_context=True, tag=recipe.ref(tag), rm=True, forcerm=True,
+                                  decode=True, network_mode="host", buildargs=args,
+                                  labels={RECIPE_LABEL: tag, T.LABEL: recipe.label})
         for chunk in stream:
             text = chunk.get("stream") or ""
             log.write(text)
             if text.startswith("Step "):
-                say("  " + text.strip()[:110])
+                say(f"  {recipe.short}: " + text.strip()[:100])
             if "error" in chunk:
                 error = chunk.get("error") or str(chunk.get("errorDetail"))
                 log.write(f"ERROR: {error}\n")
         if error:
-            raise UserError(f"lab: building {tag} failed: {error.strip().splitlines()[-1]}", hint=f"full log: {log_path}")
+            raise UserError(f"lab: building {recipe.short} failed: {error.strip().splitlines()[-1]}",
+                            hint=f"full log: {log_path}")
+    # No pruning of dangling images: the intermediate images of the builds running beside
+    # this one are dangling too (and images are tagged by recipe: no tag ever moves but latest).
 
 
-def ensure_node(client: docker.DockerClient) -> bool:
-    base = _image(client, T.BASE_IMAGE)
-    if base is None:
-        raise UserError(f"lab: the base image {T.BASE_IMAGE} is missing")
-    recipe = node_recipe(base.id)
-    if _has_recipe(_image(client, T.NODE_IMAGE), recipe):
-        return False
-    build(client, NODE_DIR, T.NODE_IMAGE, recipe,
-          f"Building {T.NODE_IMAGE} (sshd, dockerd, glusterd, registry from Debian; about 1 min the first time)")
-    _prune_dangling(client)
-    return True
-
-
-def _prune_dangling(client: docker.DockerClient) -> None:
-    try:
-        client.images.prune(filters={"dangling": True, "label": T.LABEL})
-    except docker.errors.APIError:
-        pass
+def _save(client: docker.DockerClient, recipe: Recipe, tag: str) -> None:
+    """The image into the cache (so that a lab made again skips the build); older recipes out."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    target = recipe.cache_file()
+    partial = target.with_suffix(".partial")
+    with step(f"Saving {recipe.short} to the image cache"), open(partial, "wb") as out:
+        for chunk in client.images.get(recipe.ref(tag)).save(named=recipe.ref(tag)):
+            out.write(chunk)
+    partial.rename(target)
+    for old in CACHE.glob(f"{recipe.short}-*.tar"):
+        if old != target:
+            old.unlink()
 
 
 def remove_all(client: docker.DockerClient) -> bool:
@@ -187,3 +209,123 @@ def remove_all(client: docker.DockerClient) -> bool:
         except docker.errors.APIError:
             pass
     return changed
+
+
+# --- the registry, admin, the Swarm nodes --------------------------------------------------
+
+MANIFEST_TYPES = ", ".join([
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+])
+
+
+def registry_url(path: str) -> str:
+    # The host does not resolve the registry's name; its certificate also names this address.
+    return f"https://{T.REGISTRY_ADDRESS}:{T.REGISTRY_PORT}{path}"
+
+
+def in_registry(repository: str, tag: str) -> bool:
+    user, password = keys.registry_credentials()
+    try:
+        response = requests.head(registry_url(f"/v2/{repository}/manifests/{tag}"), auth=(user, password),
+                                 headers={"Accept": MANIFEST_TYPES}, verify=str(keys.CA_CERT), timeout=10)
+    except requests.RequestException as error:
+        raise UserError(f"lab: the registry ({T.REGISTRY}) does not answer: {error}") from None
+    return response.status_code == 200
+
+
+def registry_tags(repository: str) -> list[str]:
+    user, password = keys.registry_credentials()
+    try:
+        response = requests.get(registry_url(f"/v2/{repository}/tags/list"), auth=(user, password),
+                                verify=str(keys.CA_CERT), timeout=10)
+    except requests.RequestException:
+        return []
+    return list(response.json().get("tags") or []) if response.status_code == 200 else []
+
+
+def remove_from_registry(repositories: list[str]) -> bool:
+    """Delete every tag of these repositories from the lab registry (blobs stay until a GC)."""
+    user, password = keys.registry_credentials()
+    changed = False
+    for repository in repositories:
+        for tag in registry_tags(repository):
+            try:
+                head = requests.head(registry_url(f"/v2/{repository}/manifests/{tag}"), auth=(user, password),
+                                     headers={"Accept": MANIFEST_TYPES}, verify=str(keys.CA_CERT), timeout=10)
+                digest = head.headers.get("Docker-Content-Digest")
+                if head.status_code == 200 and digest:
+                    requests.delete(registry_url(f"/v2/{repository}/manifests/{digest}"), auth=(user, password),
+                                    verify=str(keys.CA_CERT), timeout=10)
+                    changed = True
+            except requests.RequestException:
+                continue
+    return changed
+
+
+def local_recipe(node, reference: str) -> str:
+    """The recipe label of an image in a node's engine ('' when it has no such image)."""
+    result = node.run(f"docker image inspect --format '{{{{index .Config.Labels \"{RECIPE_LABEL}\"}}}}' "
+                      f"{shlex.quote(reference)}", check=False, timeout=30)
+    return result.stdout.strip() if result.ok else ""
+
+
+def publish(admin, recipes: list[Recipe]) -> bool:
+    """Each image in the registry at its recipe, pushed by admin from the cache (admin mounts
+    it at MOUNT). Returns whether one was pushed."""
+    changed = False
+    for recipe in recipes:
+        tag = recipe.hash()
+        if in_registry(recipe.short, tag):
+            continue
+        reference, latest = recipe.ref(tag), recipe.ref("latest")
+        with step(f"admin: docker load and push {recipe.short}:{tag}"):
+            if local_recipe(admin, reference) != tag:
+                admin.run(f"docker load -q -i {MOUNT}/{recipe.cache_file().name}", what=f"loading {recipe.short}",
+                          timeout=600)
+            admin.run(f"docker tag {reference} {latest} && docker push -q {reference} && docker push -q {latest}",
+                      what=f"pushing {recipe.short}", timeout=900)
+        changed = True
+    return changed
+
+
+def pull(node, recipes: list[Recipe]) -> bool:
+    """Each image on a Swarm node, pulled from the registry. Returns whether one was pulled."""
+    changed = False
+    for recipe in recipes:
+        reference = recipe.ref()
+        if local_recipe(node, reference) == recipe.hash():
+            continue
+        with step(f"{node.name}: docker pull {reference}"):
+            node.run(f"docker pull -q {reference}", what=f"pulling {reference}", timeout=900)
+        changed = True
+    return changed
+
+
+def distribute(recipes: list[Recipe], nodes: tuple[str, ...] = T.SWARM_NODES) -> bool:
+    """Each image in the registry and on every Swarm node: admin pushes them one after the
+    other, and the nodes pull each one while admin pushes the next. Returns whether anything
+    was pushed or pulled."""
+    pullers = {host: ThreadPoolExecutor(1, thread_name_prefix=f"pull-{host}") for host in nodes}
+    pulls = []
+    admin = Node(T.REGISTRY_HOST)
+    try:
+        pushed = False
+        for recipe in recipes:
+            pushed |= publish(admin, [recipe])
+            pulls += [pool.submit(_pull_on, host, recipe) for host, pool in pullers.items()]
+        return any([future.result() for future in pulls]) or pushed
+    finally:
+        admin.close()
+        for pool in pullers.values():
+            pool.shutdown(wait=True)
+
+
+def _pull_on(host: str, recipe: Recipe) -> bool:
+    node = Node(host)
+    try:
+        return pull(node, [recipe])
+    finally:
+        node.close()

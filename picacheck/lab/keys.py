@@ -147,9 +147,10 @@ def issue(cert_path: Path, key_path: Path, common_name: str, dns_names: list[str
 
 
 def ensure_registry_cert() -> bool:
+    """admin's registry certificate: its names, its own address and alice's (which forwards 5000)."""
     admin = T.HOSTS[T.REGISTRY_HOST]
     return issue(REGISTRY_CERT, REGISTRY_KEY, T.REGISTRY_HOSTNAME,
-                 [T.REGISTRY_HOSTNAME, admin.name, f"{admin.name}.{T.DOMAIN}"], [admin.address])
+                 [T.REGISTRY_HOSTNAME, admin.name, f"{admin.name}.{T.DOMAIN}"], [admin.address, T.REGISTRY_ADDRESS])
 
 
 def ensure_registry_secret() -> bool:

@@ -1,85 +1,79 @@
-"""The whole lab, in order: the container VMs (engine, pica01/pica02/admin, GlusterFS,
-Swarm, registry), then the hypervisors (alice and bob under user-mode-linux), then the
-public services (DNS, ACME CA, Traefik, the applications), then the backups (the dump
-jobs, the VM archives and their mirror); down in the reverse order.
-Each part is idempotent, so `up` on a lab that is up changes nothing.
+"""The whole lab (`picacheck lab up | status | down | reset`): every part of lab/parts.py,
+in order. `up` first runs every part's prepare() at once (the hypervisors' root image, the
+node and service images, the host downloads need nothing of each other), then each part's
+up() as soon as its own preparation and the parts before it are done. Each part is
+idempotent, so `up` on a lab that is up changes nothing; `down` runs in the reverse order
+and leaves nothing but the cache (LAB_DIR/cache: the Debian tree, images by recipe,
+downloads).
 """
 
 from __future__ import annotations
 
-import importlib
+import time
+from concurrent.futures import ThreadPoolExecutor
 
-from picacheck.lab import hypervisors, manage
+from picacheck.lab import locks, vms
 from picacheck.lab.inventory import write_lab_inventory
+from picacheck.lab.parts import PARTS
 from picacheck.progress import say, step
 
-
-def _services():
-    """The services part, once it exists in this checkout (None otherwise)."""
-    try:
-        module = importlib.import_module("picacheck.lab.services")
-    except ImportError:
-        return None
-    return module if hasattr(module, "up") else None
+# The last up() in this process, per part (benchmarks): seconds of its prepare(), of its up(),
+# and from the start of `lab up` until it was up.
+TIMINGS: dict[str, dict[str, float]] = {}
 
 
-def _backups():
-    """The backups part (it needs the services' databases)."""
-    try:
-        module = importlib.import_module("picacheck.lab.backups")
-    except ImportError:
-        return None
-    return module if hasattr(module, "up") else None
+def _locked():
+    return locks.locked("lab", "`picacheck lab` command")
 
 
-def up() -> None:
-    with step("lab up: container VMs"):
-        manage.up()
-    with step("lab up: hypervisors"):
-        hypervisors.up()
-        hypervisors.attach_private_network()
-    services = _services()
-    if services:
-        with step("lab up: public services"):
-            services.up()
-        backups = _backups()
-        if backups:
-            with step("lab up: backups"):
-                backups.up()
-    path = write_lab_inventory()
-    say(f"lab up: inventory written to {path}")
+def up() -> list[str]:
+    """Bring every part up. Returns the steps that changed something, prefixed by part."""
+    changed: list[str] = []
+    started = time.monotonic()
+    TIMINGS.clear()
+    with _locked(), ThreadPoolExecutor(len(PARTS), thread_name_prefix="prepare") as pool:
+        vms.lifecycle.start_engine()  # first: the parts build their images in it
+        prepared = {part.NAME: pool.submit(_timed, part.prepare) for part in PARTS}
+        try:
+            for part in PARTS:
+                with step(f"lab up: {part.NAME}"):
+                    prepare_s, steps = prepared[part.NAME].result()
+                    up_s, more = _timed(part.up)
+                changed += [f"{part.NAME}: {s}" for s in steps + more]
+                TIMINGS[part.NAME] = {"prepare_s": prepare_s, "up_s": up_s,
+                                      "up_at_s": round(time.monotonic() - started, 1)}
+        finally:
+            for future in prepared.values():
+                future.cancel()
+        path = write_lab_inventory()
+    took = time.monotonic() - started
+    say(f"lab up in {took:.0f}s; inventory written to {path}; "
+        + (f"{len(changed)} steps changed something" if changed else "nothing to change: the lab was already up"))
+    return changed
 
 
-def down() -> None:
-    backups = _backups()
-    if backups:
-        with step("lab down: backups"):
-            backups.down()
-    services = _services()
-    if services:
-        with step("lab down: public services"):
-            services.down()
-    with step("lab down: hypervisors"):
-        hypervisors.down()
-    with step("lab down: container VMs"):
-        manage.down()
+def _timed(function) -> tuple[float, list[str]]:
+    started = time.monotonic()
+    result = function()
+    return round(time.monotonic() - started, 1), result
+
+
+def down() -> bool:
+    changed = False
+    with _locked():
+        for part in reversed(PARTS):
+            with step(f"lab down: {part.NAME}"):
+                changed |= bool(part.down())
+        changed |= vms.lifecycle.restore_host()
+    say("lab down: everything the lab made is gone (the cache stays)" if changed else "lab down: nothing was left")
+    return changed
 
 
 def status() -> bool:
     """Prints the state of every part; True when the whole lab is up."""
-    ok = manage.status()["ok"]
-    for name, machine in hypervisors.status().items():
-        print(f"{name:8} uml pid {machine['pid'] or '-':>7}  ssh {'ok' if machine['ssh'] else 'NO'}")
-        ok &= machine["running"] and machine["ssh"]
-    services = _services()
-    if services:
-        ok &= bool(services.status()["ok"])
-    backups = _backups()
-    if backups:
-        ok &= bool(backups.status()["ok"])
-    return ok
+    return all([bool(part.status()["ok"]) for part in PARTS])
 
 
-def reset() -> None:
+def reset() -> list[str]:
     down()
-    up()
+    return up()

@@ -71,14 +71,11 @@ def run_layer(lab, tmp_path):
 
 @pytest.fixture(scope="session")
 def ssh(lab):
-    """Run a command on a lab host, as root over SSH with the lab's key."""
+    """Run a command on a lab host, as root over SSH with the lab's key (admin through alice)."""
+    from picacheck.lab.ssh import openssh_argv
 
     def run(host: str, command: str, check: bool = True, timeout: int = 120) -> str:
-        result = subprocess.run(
-            ["ssh", "-i", str(topology.SSH_KEY), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-             "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", f"root@{topology.HOSTS[host].address}", command],
-            capture_output=True, text=True, timeout=timeout,
-        )
+        result = subprocess.run([*openssh_argv(host), command], capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:
             raise AssertionError(f"{host}: `{command}` exited {result.returncode}: {result.stderr.strip()}")
         return result.stdout

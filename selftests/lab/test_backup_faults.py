@@ -243,7 +243,7 @@ def test_alices_archives_missing_on_bob_break_b7_until_the_mirror_runs(run_layer
 
 def test_down_removes_everything_then_up_restores(pool, inventory, policies, ssh, clear_of_hypervisor_cron):
     from picacheck.lab import backups
-    from picacheck.lab.backups import manage as backups_manage
+    from picacheck.lab.backups import lifecycle as backups_manage
 
     clear_of_hypervisor_cron(needed_s=600)  # a 03:00 vzdump would add archives
     assert backups.down() is True

@@ -16,13 +16,13 @@ from picacheck import documented
 from picacheck.facts.crontab import parse_crontab
 from picacheck.facts.dumps import parse_vzdump_name
 from picacheck.inventory.model import Backups, DumpPolicy
-from picacheck.lab.backups import images, plan
-from picacheck.lab.backups import manage as backups_manage
-from picacheck.lab.hypervisors import vzdump
-from picacheck.lab.inventory import VM_PLACEMENT
 from picacheck import restore
 from picacheck.databases import engines
+from picacheck.lab import topology as T
+from picacheck.lab.backups import plan, section
+from picacheck.lab.hypervisors import vzdump
 from picacheck.restore.compare import Comparison
+from picacheck.secrets import Secret
 
 REPO = Path(__file__).resolve().parents[2]
 REPORT = REPO.parent / "shared" / "seed" / "000_f49f0423bc94ed1b.txt"
@@ -66,14 +66,14 @@ def test_the_drill_replays_the_same_restore_script_as_the_job(engine):
 
 
 def test_the_labs_policy_fits_the_inventory_model():
-    section = backups_manage.inventory_section()
-    policies = [DumpPolicy(**entry) for entry in section["dumps"]]
+    found = section.inventory_section()
+    policies = [DumpPolicy(**entry) for entry in found["backups"]["dumps"]]
     assert {p.database for p in policies} == {"mysql", "postgresql"}
     for policy in policies:
         assert policy.directory == f"/DATA/BACKUP/{policy.database}"
         assert policy.cron_time == plan.CRON_TIME and policy.max_backups == plan.MAX_BACKUPS
         assert policy.period_hours == pytest.approx(plan.PERIOD_HOURS) and policy.period_hours < 1 / 30
-    assert set(section["registry_images"]) == {"mysql-backup", "postgres-backup"}
+    assert set(found["registry"]["expected_images"]) == {"mysql-backup", "postgres-backup"}
 
 
 def test_the_jobs_read_their_password_from_a_secret_file():
@@ -96,7 +96,7 @@ def test_vzdump_cron_is_proxmoxs_nightly_job():
 def test_vzdump_conf_lists_each_nodes_vms():
     for hypervisor in ("alice", "bob"):
         ids = [int(line.split()[0]) for line in vzdump.conf(hypervisor).splitlines() if not line.startswith("#")]
-        assert sorted(ids) == sorted(vmid for host, vmid in VM_PLACEMENT.values() if host == hypervisor)
+        assert sorted(ids) == sorted(vmid for host, vmid in T.VM_PLACEMENT.values() if host == hypervisor)
 
 
 def test_inventory_section_declares_vzdump():

@@ -7,11 +7,10 @@ naming the package (UserError, exit 2).
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
 from picacheck.errors import UserError
-from picacheck.progress import say
+from picacheck.lab import engine
 
 # command → Debian package that provides it
 TOOLS = {
@@ -24,27 +23,10 @@ TOOLS = {
     "ssh-keygen": "openssh-client",
     "setsid": "util-linux",
 }
-# Binaries that are not on PATH but must exist.
+# Files that must exist (engine.ensure_host_tools takes absolute paths as files).
 FILES = {
     "/usr/share/keyrings/debian-archive-keyring.gpg": "debian-archive-keyring",
 }
-
-
-def _missing() -> list[str]:
-    packages = [pkg for cmd, pkg in TOOLS.items() if shutil.which(cmd) is None]
-    packages += [pkg for path, pkg in FILES.items() if not os.path.exists(path)]
-    return sorted(set(packages))
-
-
-def _apt_install(packages: list[str]) -> tuple[bool, str]:
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    cmd = ["apt-get", "install", "-y", "--no-install-recommends", *packages]
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if result.returncode != 0:  # stale or absent package lists: refresh once, then retry
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, text=True)
-        result = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    tail = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:] or [""]
-    return result.returncode == 0, tail[0]
 
 
 def ensure_host_tools() -> None:
@@ -54,18 +36,7 @@ def ensure_host_tools() -> None:
     if not os.path.exists("/dev/net/tun"):
         raise UserError("lab hypervisors: no /dev/net/tun on this host",
                         hint="the machines' NICs are tap devices: load the tun module or use a kernel with TUN/TAP")
-    packages = _missing()
-    if not packages:
-        return
-    if shutil.which("apt-get") is None:
-        raise UserError(f"lab hypervisors: missing host packages {', '.join(packages)}",
-                        hint="install them; this machine has no apt-get")
-    say(f"hypervisors: installing host packages {' '.join(packages)}")
-    ok, detail = _apt_install(packages)
-    still = _missing()
-    if not ok or still:
-        raise UserError(f"lab hypervisors: cannot install host packages {', '.join(still or packages)}",
-                        hint=f"apt-get install {' '.join(still or packages)} failed: {detail}")
+    engine.ensure_host_tools({**TOOLS, **FILES})
 
 
 def uml_modules_dir() -> tuple[str, str]:

@@ -4,7 +4,8 @@ guard so that nothing the hypervisors send is routed anywhere but the lab's own 
 - public bridge (topology.BRIDGE_NAME): normally Docker's `picalab` network; made here
   (with the gateway address) only when absent, and then removed by down() if empty.
 - cluster bridge `picalab2`: host-only, no address on the host, made and removed here.
-- vmbr1 uplink (topology.PRIVATE_BRIDGE_NAME): joined when it exists, never made here.
+- vmbr1 uplink (topology.PRIVATE_BRIDGE_NAME): host-only, no address on the host: alice's
+  vmbr1 port and the admin VM (Docker's network `picalab-vmbr1` adopts it).
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ Extends `picacheck.lab.topology` (which stays the shared plan) without changing 
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,21 +17,21 @@ from picacheck.lab import topology as T
 # --- where things live ------------------------------------------------------------------
 
 HV_DIR = T.LAB_DIR / "hypervisors"  # one folder per machine: disks, COW root, seed, console log
-CACHE_DIR = T.LAB_DIR / "cache" / "hypervisors"  # the root filesystem image (kept by down())
+CACHE_DIR = T.CACHE_DIR / "hypervisors"  # the root filesystem image (kept by down())
 SHARED_DIR = HV_DIR / "shared"  # cluster secrets shared by alice and bob (corosync authkey, ssh key)
 RUN_HV_DIR = T.RUN_DIR / "hypervisors"  # UML's uml_dir (mconsole sockets), markers
 UML_DIR = RUN_HV_DIR / "uml"
 CREATED_BRIDGES_FILE = RUN_HV_DIR / "created-bridges"  # bridges that this module made (down() removes)
 
-DEBIAN_SUITE = "bookworm"
-DEBIAN_MIRROR = os.environ.get("PICACHECK_LAB_MIRROR", "http://deb.debian.org/debian")
+DEBIAN_SUITE = T.DEBIAN_SUITE
+DEBIAN_MIRROR = T.DEBIAN_MIRROR
 
 # Packages of the hypervisors' root filesystem (debootstrap minbase + these, no recommends).
 GUEST_PACKAGES = (
     "systemd-sysv", "udev", "dbus", "kmod",
     "openssh-server", "mdadm", "lvm2", "corosync", "rsync", "cron", "zstd",
     "iproute2", "iptables", "bridge-utils", "iputils-ping",
-    "python3", "procps", "e2fsprogs", "fdisk",
+    "python3", "procps", "e2fsprogs", "fdisk", "sudo",
 )
 
 ROOTFS_SIZE = "2G"  # sparse ext4 image; about 450 MB used
@@ -46,11 +45,10 @@ PUBLIC_BRIDGE = T.BRIDGE_NAME  # picalab0: Docker's network `picalab` (made here
 CLUSTER_BRIDGE = "picalab2"  # host-only, no address on the host: corosync and rsync (made here)
 VMBR1_UPLINK_BRIDGE = T.PRIVATE_BRIDGE_NAME  # picalab1: alice's vmbr1 joins it when it exists
 CLUSTER_SUBNET = "172.30.44.0/24"  # topology.HYPERVISOR_PRIVATE lives here
-PRIVATE_PREFIX = T.PRIVATE_SUBNET.rsplit(".", 1)[0]  # 172.30.43
-VMBR1_ADDRESS = f"{PRIVATE_PREFIX}.1"
-ADMIN_PRIVATE_ADDRESS = f"{PRIVATE_PREFIX}.2"  # the report's 10.0.42.2 (admin VM)
+VMBR1_ADDRESS = T.VMBR1_ADDRESS
+ADMIN_PRIVATE_ADDRESS = T.HOSTS["admin"].address  # the report's 10.0.42.2 (admin VM)
 LAB_SUBNETS = (T.SUBNET, T.PRIVATE_SUBNET, CLUSTER_SUBNET)
-NAMESERVERS = (T.HOSTS["admin"].address, T.GATEWAY)  # the report's 91.224.148.10, 91.224.149.254
+NAMESERVERS = (T.DNS_ADDRESS, T.GATEWAY)  # the report's 91.224.148.10, 91.224.149.254
 IPV6_GATEWAY = "fe80::31"  # as in the report: link-local, nothing answers it in the lab
 DNAT_PORTS = (80, 443, 5000)
 GUARD_CHAIN = "PICALAB-HV"  # host iptables chain: hypervisor traffic stays inside the lab

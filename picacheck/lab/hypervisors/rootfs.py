@@ -1,12 +1,13 @@
 """The hypervisors' root filesystem: Debian bookworm built offline into one ext4 image.
 
-debootstrap (minbase) into a scratch tree under the cache, the report's packages installed
-by apt-get inside a chroot, the UML kernel's modules copied in, a few lab settings, then
+The lab's Debian tree (picacheck.lab.debian, shared with the container VMs' base image)
+unpacked into a scratch tree under the cache, the report's packages installed by apt-get
+inside a chroot, the UML kernel's modules copied in, a few lab settings, then
 `mkfs.ext4 -d` turns the tree into a sparse image without mounting anything. The image is
 read-only and shared: each machine boots from its own copy-on-write file over it.
 
 The image is cached under CACHE_DIR, keyed by everything that goes into it; `down()`
-removes it, `down(keep_cache=True)` keeps it for the next `up()`.
+keeps it for the next `up()`, `down(purge=True)` removes it.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from importlib import resources
 from pathlib import Path
 
 from picacheck.errors import UserError
+from picacheck.lab import debian
 from picacheck.lab.hypervisors import hostdeps, plan
 from picacheck.lab.hypervisors.seed import corosync_restart_dropin
 from picacheck.progress import say, step
 
-RECIPE_VERSION = 4  # bump when the build below changes
+RECIPE_VERSION = 5  # bump when the build below changes
 
 
 def _guest_file(name: str) -> str:
@@ -35,7 +37,7 @@ def image_key() -> str:
     kernel, _ = hostdeps.uml_modules_dir()
     material = json.dumps({
         "recipe": RECIPE_VERSION,
-        "suite": plan.DEBIAN_SUITE,
+        "debian": debian.recipe(),
         "packages": plan.GUEST_PACKAGES,
         "kernel": kernel,
         "uml": hostdeps.uml_package_version(),
@@ -90,9 +92,11 @@ def ensure_image() -> Path:
     if tree.exists():
         shutil.rmtree(tree)
     try:
-        with step(f"hypervisors: debootstrap {plan.DEBIAN_SUITE} (minbase) from {plan.DEBIAN_MIRROR}"):
-            _run(["debootstrap", "--variant=minbase", plan.DEBIAN_SUITE, str(tree), plan.DEBIAN_MIRROR],
-                 "debootstrap", timeout=900)
+        source = debian.tarball()
+        with step("hypervisors: unpacking the lab's Debian tree"):
+            tree.mkdir(parents=True)
+            _run(["tar", "--numeric-owner", "-xf", str(source), "-C", str(tree)], "unpacking the Debian tree",
+                 timeout=600)
         with step(f"hypervisors: apt-get install in the chroot ({len(plan.GUEST_PACKAGES)} packages)"):
             _install_packages(tree)
         _customize(tree)

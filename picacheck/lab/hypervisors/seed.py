@@ -177,6 +177,8 @@ def write_seed(m: Machine) -> Path:
     _write(seed / "cron-picasoft-save", cron_save(m))
     _write(seed / "ssh_config", ssh_config())
     _write(seed / "authorized_keys", ensure_lab_ssh_key() + "\n", 0o600)
+    _write(seed / "ci_user.env", f"CI_USER={T.CI_USER}\nCI_UID={T.CI_UID}\n")  # the suite's login (sudo)
+    _write(seed / "sudoers-ci-user", T.CI_SUDOERS, 0o440)
     shutil.copyfile(AUTHKEY, seed / "authkey")
     os.chmod(seed / "authkey", 0o400)
     # SSH host keys made here (natively fast; key generation under UML takes seconds).

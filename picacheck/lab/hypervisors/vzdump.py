@@ -23,14 +23,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import shlex
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 
 from picacheck.errors import UserError
 from picacheck.lab import topology as T
-from picacheck.lab.hypervisors import plan, remote, seed
+from picacheck.lab.hypervisors import plan, seed
+from picacheck.lab.ssh import Node, RemoteError, Result
 
 _VALUES = plan.LAB_VALUES["backup"]["vzdump"]
 SCRIPT_PATH = _VALUES["script"]  # /usr/local/sbin/vzdump
@@ -51,14 +51,8 @@ VM_PATHS = {
 }
 
 
-def placement() -> dict[str, tuple[str, int]]:
-    from picacheck.lab.inventory import VM_PLACEMENT
-
-    return dict(VM_PLACEMENT)
-
-
 def vms_of(hypervisor: str) -> dict[str, int]:
-    return {vm: vmid for vm, (host, vmid) in placement().items() if host == hypervisor}
+    return {vm: vmid for vm, (host, vmid) in T.VM_PLACEMENT.items() if host == hypervisor}
 
 
 def script() -> str:
@@ -83,21 +77,19 @@ def files(hypervisor: str) -> dict[str, tuple[str, int]]:
     return {SCRIPT_PATH: (script(), 0o755), CONF_PATH: (conf(hypervisor), 0o644), CRON_FILE: (cron(), 0o644)}
 
 
-def _address(name: str) -> str:
-    return plan.MACHINES[name].public_address
-
-
-def _ssh(name: str, command: str, timeout: float = 60, stdin: str | None = None) -> remote.Result:
+def _ssh(name: str, command: str, timeout: float = 60, stdin: str | None = None) -> Result:
+    node = Node(name, connect_timeout=5)
     try:
-        done = subprocess.run([*remote.ssh_command(_address(name), 5), command], input=stdin, capture_output=True,
-                              text=True, timeout=timeout, stdin=None if stdin is not None else subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return remote.Result(None, "", f"timed out after {timeout:.0f}s")
-    return remote.Result(done.returncode, done.stdout, done.stderr)
+        return node.run(command, timeout=timeout, check=False, stdin=stdin.encode() if stdin is not None else None)
+    finally:
+        node.close()
 
 
 def _check(name: str, command: str, what: str, timeout: float = 60, stdin: str | None = None) -> str:
-    result = _ssh(name, command, timeout, stdin)
+    try:
+        result = _ssh(name, command, timeout, stdin)
+    except RemoteError as error:
+        raise UserError(f"lab hypervisors: {what} on {name} failed: {error}") from None
     if not result.ok:
         detail = (result.stderr.strip() or result.stdout.strip() or f"exit {result.status}").splitlines()[-1]
         raise UserError(f"lab hypervisors: {what} on {name} failed: {detail}")
@@ -109,14 +101,13 @@ def install(names=tuple(plan.MACHINES)) -> list[str]:
     Returns the nodes where a file changed."""
     changed = []
     for name in names:
-        have = _ssh(name, "command -v zstd >/dev/null && echo zstd; "
-                          f"sha256sum {SCRIPT_PATH} {CONF_PATH} {CRON_FILE} 2>/dev/null", timeout=30)
-        if have.status is None:
-            raise UserError(f"lab hypervisors: {name} does not answer over SSH")
-        if "zstd" not in have.stdout.split():
+        have = _check(name, "command -v zstd >/dev/null && echo zstd; "
+                            f"sha256sum {SCRIPT_PATH} {CONF_PATH} {CRON_FILE} 2>/dev/null; true",
+                      "reading the vzdump job", timeout=30)
+        if "zstd" not in have.split():
             raise UserError(f"lab hypervisors: {name} has no zstd (its root image predates the vzdump job)",
                             hint="make the hypervisors again: `picacheck lab down` then `picacheck lab up`")
-        sums = {line.split()[1]: line.split()[0] for line in have.stdout.splitlines() if len(line.split()) == 2}
+        sums = {line.split()[1]: line.split()[0] for line in have.splitlines() if len(line.split()) == 2}
         for path, (text, mode) in files(name).items():
             if sums.get(path) == hashlib.sha256(text.encode()).hexdigest():
                 continue
@@ -129,20 +120,19 @@ def install(names=tuple(plan.MACHINES)) -> list[str]:
 
 
 def authorized_key_line() -> str:
-    """The hypervisors' root key as the VMs accept it: from their lab addresses, no forwarding."""
+    """The hypervisors' root key as the VMs accept it: from their lab addresses (alice reaches
+    admin from its vmbr1 address), no forwarding."""
     seed.ensure_shared_secrets()
     public = seed.CLUSTER_KEY.with_name(seed.CLUSTER_KEY.name + ".pub").read_text().strip()
-    sources = ",".join(m.public_address for m in plan.MACHINES.values())
+    sources = ",".join([*(m.public_address for m in plan.MACHINES.values()), plan.VMBR1_ADDRESS])
     return f'from="{sources}",restrict {public}'
 
 
 def authorize_on_vms() -> list[str]:
     """The hypervisors' key in every lab VM's /root/.ssh/authorized_keys. Returns the VMs changed."""
-    from picacheck.lab.remote import Node
-
     line = authorized_key_line()
     changed = []
-    for vm in placement():
+    for vm in T.VM_PLACEMENT:
         node = Node(vm)
         try:
             result = node.run(f"grep -qxF {shlex.quote(line)} /root/.ssh/authorized_keys || "

@@ -1,21 +1,13 @@
-"""The lab's services: DNS, ACME CA, Traefik, databases and applications (issue 5).
+"""The public services: DNS, ACME CA, Traefik, the databases and the applications, on the
+Swarm of the container VMs. See plan.py for the layout, lifecycle.py for the steps.
 
-    prefetch()            start the host downloads (PyPI, npm) in the background, e.g. first
-                          thing in a whole-lab `up`, so that they overlap building the nodes
-    up()                  bring them up on a running lab (idempotent); returns the changed steps
-    status(out=None)      print and return their state (dict with "ok")
-    down(images=False, purge=False)
-                          remove them (services, secrets, data on /DATA, DNS and CA, files)
-    remove_files(purge=False)
-                          only this part's files on the host (for the lab's own down)
-    lab_service_facts()   what the lab inventory needs (DNS server, domains, health paths,
-                          databases and their password files, CA file, ports, images)
-
-See plan.py for the layout, manage.py for the steps.
+    prepare() / up() / down() / status(out) / is_up() / inventory_section()   (every part's interface)
+    down(images=True, purge=True)   also the images (registry, nodes) and the download cache
 """
 
-from picacheck.lab.services.build import prefetch
-from picacheck.lab.services.facts import lab_service_facts
-from picacheck.lab.services.manage import down, remove_files, status, up
+from picacheck.lab.services.lifecycle import down, is_up, prepare, status, up
+from picacheck.lab.services.section import inventory_section
 
-__all__ = ["prefetch", "up", "status", "down", "remove_files", "lab_service_facts"]
+NAME = "public services"
+
+__all__ = ["NAME", "prepare", "up", "down", "status", "is_up", "inventory_section"]

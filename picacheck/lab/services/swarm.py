@@ -21,7 +21,7 @@ import time
 from picacheck.errors import UserError
 from picacheck.lab import keys
 from picacheck.lab import topology as T
-from picacheck.lab.remote import Node, RemoteError
+from picacheck.lab.ssh import Node, RemoteError
 from picacheck.lab.services import build, plan
 from picacheck.progress import say, step
 

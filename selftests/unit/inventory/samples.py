@@ -15,10 +15,9 @@ LAB_PARTS = ("hypervisors", "services", "backups")
 
 def lab_sections() -> dict:
     """The sections each part of the lab adds to its inventory once up (nothing is started)."""
-    from picacheck.lab import backups, hypervisors
-    from picacheck.lab.services import lab_service_facts
+    from picacheck.lab import backups, hypervisors, services
 
-    return {"hypervisors": hypervisors.inventory_section(), "services": lab_service_facts()["inventory"],
+    return {"hypervisors": hypervisors.inventory_section(), "services": services.inventory_section(),
             "backups": backups.inventory_section()}
 
 
@@ -26,11 +25,13 @@ def lab_sections() -> dict:
 def lab_parts_up(up: tuple[str, ...]):
     """picacheck.lab.inventory as if the parts `up` were up (and the others down)."""
     from picacheck.lab import inventory as lab_inventory
+    from picacheck.lab import vms
+    from picacheck.lab.parts import PARTS
 
-    sections = lab_sections()
-    look_ups = dict(zip(LAB_PARTS, ("_hypervisor_facts", "_service_facts", "_backup_facts")))
-    with mock.patch.multiple(lab_inventory, **{look_ups[part]: (lambda part=part: sections[part] if part in up else None)
-                                               for part in LAB_PARTS}):
+    sections = {**lab_sections(), "vms": vms.inventory_section()}
+    names = [part.__name__.rsplit(".", 1)[-1] for part in PARTS]  # in the lab's order
+    chosen = [sections[name] for name in names if name == "vms" or name in up]
+    with mock.patch.object(lab_inventory, "sections_of_parts_up", lambda: chosen):
         yield lab_inventory
 
 

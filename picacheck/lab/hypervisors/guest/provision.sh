@@ -35,6 +35,13 @@ install -m 0600 "$SEED/cluster_id_ed25519" /root/.ssh/id_ed25519
 install -m 0644 "$SEED/cluster_id_ed25519.pub" /root/.ssh/id_ed25519.pub
 cat "$SEED/cluster_id_ed25519.pub" >> /root/.ssh/authorized_keys
 install -m 0600 "$SEED/ssh_config" /root/.ssh/config
+# The CI user the suite logs in as: the lab key, and sudo for its privileged commands.
+. "$SEED/ci_user.env"   # CI_USER, CI_UID
+useradd --create-home --uid "$CI_UID" --shell /bin/bash "$CI_USER"
+install -d -m 0700 -o "$CI_USER" -g "$CI_USER" "/home/$CI_USER/.ssh"
+install -m 0600 -o "$CI_USER" -g "$CI_USER" "$SEED/authorized_keys" "/home/$CI_USER/.ssh/authorized_keys"
+install -m 0440 "$SEED/sudoers-ci-user" "/etc/sudoers.d/$CI_USER"
+visudo -cf "/etc/sudoers.d/$CI_USER"
 
 say "partitions"
 # --- disks (report: "Installation" and "Installation du RAID sur les HDD") ---------------

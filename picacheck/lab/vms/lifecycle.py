@@ -1,5 +1,7 @@
-"""`picacheck lab up | status | down | reset`: the container part of the embedded lab.
+"""The container VMs (pica01, pica02, admin): up, status, down, reset.
 
+    prepare() the lab's engine and the node image (nothing else needed: runs while the
+              other parts prepare)
     up()      build what is missing, start what is stopped; idempotent (a second `up`
               changes nothing and reports so). Returns the list of steps that changed.
     status()  per host: container, SSH, daemons; then Gluster, Swarm, registry. Prints a
@@ -15,77 +17,62 @@ that names the step.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
 
 
 from picacheck.errors import UserError
-from picacheck.lab import cluster, engine, images, keys, nodes
+from picacheck.lab import engine, hypervisors, images, keys, locks
 from picacheck.lab import topology as T
-from picacheck.lab.remote import Node, RemoteError, wait_ssh
+from picacheck.lab.ssh import Node, RemoteError, wait_ssh
+from picacheck.lab.steps import Steps
+from picacheck.lab.vms import cluster, nodes
 from picacheck.progress import say, step
 
-LOCK_FILE = T.RUN_DIR / "lock"
+NODE_IMAGE = images.Recipe(T.NODE_IMAGE.split(":")[0], Path(__file__).parent / "node",
+                           extra=lambda: {"sudoers-picacheck": T.CI_SUDOERS.encode()}, identity=T.CI_SUDOERS,
+                           build_args=(("CI_USER", T.CI_USER), ("CI_UID", str(T.CI_UID))))
 
 
-@contextlib.contextmanager
 def _locked():
-    """One lab command at a time on this machine."""
-    T.RUN_DIR.mkdir(parents=True, exist_ok=True)
-    handle = open(LOCK_FILE, "w")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UserError("lab: another `picacheck lab` command is running on this machine") from None
-        yield
-    finally:
-        handle.close()
-
-
-class _Changes:
-    """Which steps changed something, and which step is running (for error messages)."""
-
-    def __init__(self) -> None:
-        self.steps: list[str] = []
-        self.current = "starting"
-
-    def run(self, name: str, function, *args):
-        self.current = name
-        result = function(*args)
-        changed = result[-1] if isinstance(result, tuple) else bool(result)  # (…, changed)
-        if changed:
-            self.steps.append(name)
-        return result
-
-
-@contextlib.contextmanager
-def _one_line_errors(changes: _Changes):
-    """Anything unexpected becomes one UserError naming the step (traceback in the logs)."""
-    try:
-        yield
-    except (UserError, KeyboardInterrupt):
-        raise
-    except Exception as error:  # noqa: BLE001 - the CLI must print one line, not a traceback
-        log = T.LOG_DIR / "last-error.log"
-        try:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_text(f"step: {changes.current}\n{traceback.format_exc()}")
-        except OSError:
-            pass
-        explanation = getattr(error, "explanation", None) or str(error) or type(error).__name__
-        raise UserError(f"lab up: step '{changes.current}' failed: {explanation}", hint=f"traceback in {log}") from None
+    return locks.locked("vms", "`picacheck lab` command on the container VMs")
 
 
 # --- up --------------------------------------------------------------------------------
+
+
+def prepare() -> list[str]:
+    """The lab's engine, running, and the node image (built, or loaded from the image cache)."""
+    engine.require_root()
+    changes = Steps("container VMs")
+    with _locked(), changes.one_line_errors():
+        _prepare(changes)
+    return changes.changed
+
+
+def start_engine(changes: Steps | None = None) -> bool:
+    """The host tools and the lab's engine, running (every part builds its images in it).
+    Returns whether the lab owns the engine (started it)."""
+    changes = changes or Steps("container VMs")
+    changes.run("host packages", engine.ensure_host_tools)
+    for directory in (T.LAB_DIR, T.LOG_DIR, images.CACHE):
+        directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(T.LAB_DIR, 0o755)
+    was_up = engine.dockerd_pid() is not None or engine.explicit_engine_url() is not None
+    client, owned = changes.run("engine", lambda: (*engine.connect(start=True), not was_up))[:2]
+    client.close()
+    return owned
+
+
+def _prepare(changes: Steps):
+    owned = start_engine(changes)
+    changes.run("node image", images.ensure_built, NODE_IMAGE)
+    return owned
 
 
 def up(recreate: bool = False) -> list[str]:
@@ -95,21 +82,18 @@ def up(recreate: bool = False) -> list[str]:
     volumes are kept); by default a running node is left as it is, with a warning."""
     engine.require_root()
     started = time.monotonic()
-    changes = _Changes()
-    with _locked(), _one_line_errors(changes):
-        changes.run("host packages", engine.ensure_host_tools)
-        for directory in (T.LAB_DIR, T.LOG_DIR):
-            directory.mkdir(parents=True, exist_ok=True)
-        os.chmod(T.LAB_DIR, 0o755)
-        was_up = engine.dockerd_pid() is not None or engine.explicit_engine_url() is not None
-        client, owned = changes.run("engine", lambda: (*engine.connect(start=True), not was_up))[:2]
+    changes = Steps("container VMs")
+    with _locked(), changes.one_line_errors():
+        owned = _prepare(changes)
+        client, _ = engine.connect(start=False)
         try:
-            changes.run("base image", images.ensure_base, client)
-            changes.run("node image", images.ensure_node, client)
             changes.run("keys and secrets", keys.ensure_all)
             changes.run("known_hosts", _write_if_changed, T.SSH_KNOWN_HOSTS,
                         "\n".join(keys.known_hosts_lines()) + "\n", 0o644)
-            changes.run("network", nodes.ensure_network, client)
+            changes.run("networks", nodes.ensure_networks, client)
+            # admin's network is alice's vmbr1: its port joins the bridge (Docker may have made it
+            # again), and the hypervisors' host guard goes back above the rules Docker just added
+            hypervisors.attach_private_network()
             loops = {}
             for host in T.GLUSTER_NODES:
                 loops[host] = changes.run(f"{host} disk", nodes.ensure_disk, host)[0]
@@ -140,14 +124,12 @@ def up(recreate: bool = False) -> list[str]:
             for conn in conns.values():
                 conn.close()
         changes.run("state", _write_state, owned)
-        changes.current = "lab inventory"
-        _write_inventory()
     took = time.monotonic() - started
-    if changes.steps:
-        say(f"lab up in {took:.0f}s; changed: {', '.join(changes.steps)}")
+    if changes.changed:
+        say(f"container VMs up in {took:.0f}s; changed: {', '.join(changes.changed)}")
     else:
-        say(f"lab up in {took:.0f}s; nothing to change: the lab was already up")
-    return changes.steps
+        say(f"container VMs up in {took:.0f}s; nothing to change")
+    return changes.changed
 
 
 def _write_if_changed(path: Path, text: str, mode: int) -> bool:
@@ -176,7 +158,7 @@ def _write_state(owned: bool) -> bool:
                   for name in T.CONTAINER_HOSTS},
         "ssh": {"user": "root", "key_file": str(T.SSH_KEY), "known_hosts": str(T.SSH_KNOWN_HOSTS)},
         "ca_file": str(keys.CA_CERT),
-        "registry": {"name": T.REGISTRY, "host": T.REGISTRY_HOST, "address": T.HOSTS[T.REGISTRY_HOST].address,
+        "registry": {"name": T.REGISTRY, "host": T.REGISTRY_HOST, "address": T.REGISTRY_ADDRESS,
                      "port": T.REGISTRY_PORT, "user_file": str(T.REGISTRY_USER_FILE),
                      "password_file": str(T.REGISTRY_PASSWORD_FILE), "images": list(T.LAB_IMAGES)},
         "gluster": {"volume": T.GLUSTER_VOLUME, "nodes": list(T.GLUSTER_NODES), "brick": T.GLUSTER_BRICK,
@@ -185,18 +167,6 @@ def _write_state(owned: bool) -> bool:
         "swarm": {"nodes": list(T.SWARM_NODES), "managers": list(T.SWARM_NODES), "overlay": T.SWARM_OVERLAY},
     }
     return _write_if_changed(T.STATE_FILE, json.dumps(data, indent=2) + "\n", 0o644)
-
-
-def _write_inventory() -> None:
-    try:
-        from picacheck.lab import inventory
-    except ImportError:
-        return
-    writer = getattr(inventory, "write_lab_inventory", None)
-    if writer is None:
-        return
-    with step("Writing the lab inventory"):
-        writer()
 
 
 # --- status ----------------------------------------------------------------------------
@@ -310,27 +280,38 @@ def _status_registry(conns: dict[str, Node]) -> dict:
     return {"ok": ok, "summary": summary, "images": images_ok}
 
 
+def is_up() -> bool:
+    """The lab's engine answers and every container VM runs (see status() for the rest)."""
+    client, _ = engine.connect(start=False)
+    if client is None:
+        return False
+    try:
+        return all((c := nodes.get(client, host)) is not None and c.status == "running" for host in T.CONTAINER_HOSTS)
+    finally:
+        client.close()
+
+
 # --- down / reset ----------------------------------------------------------------------
 
 
 def _remove_lab_objects(client) -> bool:
     changed = nodes.remove_containers(client)
     changed |= nodes.remove_volumes(client)
-    changed |= nodes.remove_network(client)
+    changed |= nodes.remove_networks(client)
     return changed
 
 
 # What this part of the lab keeps under LAB_DIR and RUN_DIR. Other parts (the
 # hypervisors) keep their own entries there; down() leaves those alone.
-OWN_LAB_ENTRIES = {"docker", "disks", "share", "logs", "ca", "secrets", "hostkeys", "state.json"}
-OWN_CACHE_ENTRIES = {"rootfs"}
+OWN_LAB_ENTRIES = {"docker", "disks", "logs", "ca", "secrets", "hostkeys", "state.json"}
 SHARED_LAB_ENTRIES = {"ssh", "inventory.yml"}  # the lab key is the hypervisors' too
-OWN_RUN_ENTRIES = {"daemon.json", "docker.pid", "docker.sock", "dockerd.log", "engine.json", "exec", "lock"}
+OWN_RUN_ENTRIES = {"daemon.json", "docker.pid", "docker.sock", "dockerd.log", "engine.json", "exec"}
 
 
 def _others(directory: Path, own: set[str]) -> list[str]:
+    """Entries of another part of the lab (a lock file is nobody's: it goes with its holder)."""
     try:
-        return sorted(entry.name for entry in directory.iterdir() if entry.name not in own)
+        return sorted(e.name for e in directory.iterdir() if e.name not in own and not e.name.endswith(".lock"))
     except FileNotFoundError:
         return []
 
@@ -339,13 +320,12 @@ def down() -> bool:
     """Remove everything this part of the lab made. Returns whether there was anything.
 
     Another part of the lab that still runs (the hypervisors, under RUN_DIR/hypervisors)
-    keeps what it shares with this one: the lab's SSH key, IP forwarding. Stop it first
-    (or run down() again after it) for a host with nothing left.
+    keeps what it shares with this one: the lab's SSH key, IP forwarding; restore_host()
+    puts those back once it is down too (the whole lab's `down` does).
     """
     engine.require_root()
     changed = False
-    # Before the lock, which makes RUN_DIR: a second `down` finds nothing to remove.
-    existed = {path: path.exists() for path in (T.RUN_DIR, T.LAB_DIR)}
+    existed = _existed()  # a second `down` finds nothing to remove
     with _locked():
         client, owned = engine.connect(start=False)
         if client is not None:
@@ -359,22 +339,35 @@ def down() -> bool:
         changed |= engine.stop_dockerd(restore=False)
         changed |= nodes.release_disks()
         changed |= _remove_leftovers()
-        running_others = _others(T.RUN_DIR, OWN_RUN_ENTRIES)
-        if running_others:
-            say(f"other parts of the lab still run ({', '.join(running_others)} in {T.RUN_DIR}): "
-                "IP forwarding, the FORWARD policy and the lab key stay until they are down too")
-        else:
-            changed |= engine.restore_host_network()
-        changed |= _remove_files(shared=not running_others and not _others(T.LAB_DIR, OWN_LAB_ENTRIES
-                                                                            | SHARED_LAB_ENTRIES | {"cache"}))
+        changed |= _remove_files(T.LAB_DIR / name for name in OWN_LAB_ENTRIES)
+        changed |= _remove_files(T.RUN_DIR / name for name in OWN_RUN_ENTRIES - {"engine.json"})
+        changed |= restore_host(existed)
+    say("container VMs down: " + ("everything this part made is gone" if changed else "nothing was left"))
+    return changed
+
+
+def restore_host(existed: dict[Path, bool] | None = None) -> bool:
+    """Once no part of the lab runs: IP forwarding and the FORWARD policy as they were, the
+    shared files (the lab key, the inventory) gone, and LAB_DIR and RUN_DIR when empty (but
+    for the cache, which `down` keeps)."""
+    existed = existed or _existed()
+    running_others = _others(T.RUN_DIR, OWN_RUN_ENTRIES)
+    if running_others:
+        say(f"other parts of the lab still run ({', '.join(running_others)} in {T.RUN_DIR}): "
+            "IP forwarding, the FORWARD policy and the lab key stay until they are down too")
+        return _remove_files([T.SSH_KNOWN_HOSTS, T.INVENTORY_FILE])
+    changed = engine.restore_host_network()
+    if _others(T.LAB_DIR, OWN_LAB_ENTRIES | SHARED_LAB_ENTRIES | {"cache"}):  # another part's files: its key too
+        changed |= _remove_files([T.SSH_KNOWN_HOSTS, T.INVENTORY_FILE])
+    else:
+        changed |= _remove_files(T.LAB_DIR / name for name in SHARED_LAB_ENTRIES)
     for path in (T.RUN_DIR, T.LAB_DIR):
-        left = _others(path, {"lock"} if path == T.RUN_DIR else set())
-        if path.exists() and not left:
+        left = _others(path, {"cache"})
+        if left:
+            say(f"left in {path} by other parts of the lab: {', '.join(left)}")
+        elif path.exists() and not (path / "cache").exists():
             shutil.rmtree(path, ignore_errors=True)
             changed |= existed[path]
-        elif left:
-            say(f"left in {path} by other parts of the lab: {', '.join(left)}")
-    say("lab down: nothing was left" if not changed else "lab down: everything this part of the lab made is gone")
     return changed
 
 
@@ -415,16 +408,13 @@ def _mounts_under(*roots: Path) -> list[str]:
             if any(m == str(root) or m.startswith(str(root) + "/") for root in roots)]
 
 
-def _remove_files(shared: bool) -> bool:
-    changed = False
-    entries = [T.LAB_DIR / name for name in OWN_LAB_ENTRIES]
-    entries += [T.CACHE_DIR / name for name in OWN_CACHE_ENTRIES]
-    entries += [T.RUN_DIR / name for name in OWN_RUN_ENTRIES - {"lock", "engine.json"}]
-    if shared:
-        entries += [T.LAB_DIR / name for name in SHARED_LAB_ENTRIES]
-    else:
-        entries += [T.SSH_KNOWN_HOSTS, T.INVENTORY_FILE]
-    existing = [path for path in entries if path.exists() or path.is_symlink()]
+def _existed() -> dict[Path, bool]:
+    """Whether LAB_DIR and RUN_DIR hold anything but lock files (the locks make RUN_DIR)."""
+    return {path: bool(_others(path, set())) for path in (T.RUN_DIR, T.LAB_DIR)}
+
+
+def _remove_files(paths) -> bool:
+    existing = [path for path in paths if path.exists() or path.is_symlink()]
     if existing:
         with step(f"Removing the lab's files ({', '.join(p.name for p in existing)})"):
             for path in existing:
@@ -432,11 +422,7 @@ def _remove_files(shared: bool) -> bool:
                     shutil.rmtree(path)
                 else:
                     path.unlink()
-        changed = True
-    for directory in (T.CACHE_DIR,):
-        if directory.exists() and not any(directory.iterdir()):
-            directory.rmdir()
-    return changed
+    return bool(existing)
 
 
 def reset() -> list[str]:

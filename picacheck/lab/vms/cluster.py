@@ -17,10 +17,11 @@ import shlex
 import time
 from pathlib import Path
 
-from picacheck.lab import keys, nodes
+from picacheck.lab import debian, keys
 from picacheck.lab import topology as T
-from picacheck.lab.images import BASE_TARBALL, RECIPE_LABEL, base_recipe
-from picacheck.lab.remote import Node, RemoteError
+from picacheck.lab.images import RECIPE_LABEL
+from picacheck.lab.ssh import Node, RemoteError
+from picacheck.lab.vms import nodes
 from picacheck.progress import say, step
 
 TX_DIR = Path(__file__).parent / "tx-chatons"
@@ -49,8 +50,8 @@ def ensure_node_config(node: Node) -> bool:
     changed = False
     restart = set()
     for path, (data, mode) in nodes.preboot_files(node.name).items():
-        if data is None or path in ("etc/fstab", "root/.ssh/authorized_keys"):
-            continue  # fstab grows later (the /DATA line); the lab key is proven by this connection
+        if data is None or path == "etc/fstab" or path.endswith("/.ssh/authorized_keys"):
+            continue  # fstab grows later (the /DATA line); the keys are the boot's (owner and all)
         if node.put("/" + path, data, mode):
             say(f"{node.name}: updated /{path}")
             changed = True
@@ -353,7 +354,7 @@ def ensure_swarm(conns: dict[str, Node]) -> bool:
 
 
 def images_recipe() -> str:
-    digest = hashlib.sha256(base_recipe().encode())
+    digest = hashlib.sha256(debian.recipe().encode())
     for path in sorted(TX_DIR.rglob("*")):
         if path.is_file():
             digest.update(str(path.relative_to(TX_DIR)).encode())
@@ -376,8 +377,9 @@ def ensure_lab_images(admin: Node, pullers: list[Node]) -> bool:
         changed = True
         if not admin.ok(f"docker image inspect {T.BASE_IMAGE} >/dev/null 2>&1"):
             with step(f"admin: docker import of the lab base as {T.BASE_IMAGE}"):
+                tree = f"{nodes.CACHE_MOUNT}/{debian.tarball().relative_to(T.CACHE_DIR)}"
                 admin.run(f"docker import --change 'CMD [\"/bin/bash\"]' --change 'ENV LANG=C.UTF-8' "
-                          f"/picalab/{BASE_TARBALL.name} {T.BASE_IMAGE}", what="docker import", timeout=300)
+                          f"{tree} {T.BASE_IMAGE}", what="docker import", timeout=300)
         for name in T.LAB_IMAGES:
             directory = f"{T.DOCKERFILES_DIR}/{name}"
             for path in sorted((TX_DIR / name).rglob("*")):

@@ -9,8 +9,6 @@
     status()  prints and returns the jobs, the dumps and the archives.
     down()    removes the jobs, their secrets, /DATA/BACKUP and the VM archives (the vzdump
               job stays: it belongs to the hypervisors, whose `up` installs it).
-    inventory_section()  the lab inventory's `backups` policy (dumps; vzdump and rsync come
-              from the hypervisors' part) and the images for `registry.expected_images`.
 
 Swarm objects are made through the Docker API of a manager (the Docker SDK over the lab's
 SSH connection); every one carries the label topology.LABEL=backups.
@@ -19,7 +17,6 @@ SSH connection); every one carries the label topology.LABEL=backups.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import shlex
@@ -31,64 +28,33 @@ import docker.errors
 from docker.types import EndpointSpec, Mount, RestartPolicy, SecretReference, ServiceMode
 
 from picacheck.errors import UserError
-from picacheck.lab import engine
+from picacheck.lab import engine, hypervisors, locks
 from picacheck.lab import topology as T
 from picacheck.lab.backups import images, plan
-from picacheck.lab.remote import Node, RemoteError
+from picacheck.lab.hypervisors import vzdump
+from picacheck.lab.services import swarm
+from picacheck.lab.ssh import Node, RemoteError
 from picacheck.probes.docker_remote import docker_client
 from picacheck.progress import say, step
 
 # No state of its own on the host: what this part made lives in the Swarm (labelled jobs and
-# secrets, /DATA/BACKUP) and on the hypervisors, and goes with them. Only a lock while it works.
-LOCK_FILE = T.RUN_DIR / "backups.lock"
+# secrets, /DATA/BACKUP) and on the hypervisors, and goes with them.
+LOCK_NAME = "backups"
+LOCK_FILE = locks.path(LOCK_NAME)  # there only while it works
 LABEL_FILTER = {"label": f"{T.LABEL}={plan.LABEL_VALUE}"}
 LAST_UP: dict = {}  # what the last up() in this process measured (benchmarks)
 
 
-@contextlib.contextmanager
 def _locked():
-    T.RUN_DIR.mkdir(parents=True, exist_ok=True)
-    with open(LOCK_FILE, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UserError("lab backups: another `up` or `down` of the lab's backups is running") from None
-        try:
-            yield
-        finally:
-            LOCK_FILE.unlink(missing_ok=True)  # nothing left in RUN_DIR for the lab's down
-
-
-class _NodeRemote:
-    """What picacheck.probes.docker_remote needs of a host: a name and a paramiko client."""
-
-    def __init__(self, node: Node):
-        self.name = node.name
-        self.backend = self
-        self._node = node
-
-    @property
-    def client(self):
-        return self._node._connect()
+    return locks.locked(LOCK_NAME, "`up` or `down` of the lab's backups")
 
 
 @contextlib.contextmanager
 def manager_api():
     """The Docker API of a reachable Swarm manager (the leader first), and its SSH node."""
-    errors = []
-    for host in (T.SWARM_LEADER, *[h for h in T.SWARM_NODES if h != T.SWARM_LEADER]):
-        node = Node(host, connect_timeout=5)
-        try:
-            if node.ok("docker node ls >/dev/null 2>&1", timeout=30):
-                break
-            errors.append(f"{host}: not a working manager")
-        except RemoteError as error:
-            errors.append(str(error))
-        node.close()
-    else:
-        raise UserError(f"lab backups: no Swarm manager answers ({'; '.join(errors)})", hint="run `picacheck lab up`")
+    node = swarm.manager()
     try:
-        with docker_client(_NodeRemote(node), timeout=60) as client:
+        with docker_client(node, timeout=60) as client:
             yield client, node
     finally:
         node.close()
@@ -156,7 +122,7 @@ def _containers_of(name: str) -> list[str]:
     for host in T.SWARM_NODES:
         node = Node(host, connect_timeout=5)
         try:
-            with docker_client(_NodeRemote(node), timeout=30) as client:
+            with docker_client(node, timeout=30) as client:
                 if client.containers.list(all=True, filters={"label": f"com.docker.swarm.service.name={name}"}):
                     found.append(host)
         except (RemoteError, OSError, docker.errors.APIError):
@@ -269,8 +235,6 @@ def wait_for_dumps(count: int = plan.DUMPS_BEFORE_READY, timeout: float = plan.F
 def ensure_vm_backups() -> dict:
     """Archives of every VM on its hypervisor (vzdump run where missing or stale), then the
     rsync mirror once, so that each hypervisor holds both sets."""
-    from picacheck.lab import hypervisors
-    from picacheck.lab.hypervisors import vzdump
 
     if not hypervisors.is_up():
         say("lab backups: the hypervisors are not running; no VM backups")
@@ -291,25 +255,24 @@ def ensure_vm_backups() -> dict:
 # --- up --------------------------------------------------------------------------------------
 
 
-def _require_lab() -> None:
-    engine.require_root()
-    client, _ = engine.connect(start=False)
-    if client is None:
-        raise UserError("lab backups: the lab is down", hint="run `picacheck lab up` first")
-    client.close()
+def prepare() -> list[str]:
+    """Both dump images in the lab's engine (built FROM the databases' images, or from the cache)."""
+    engine.require_lab("backups")
+    with _locked():
+        return ["images"] if images.build_all() else []
 
 
 def up() -> list[str]:
     """Bring the backups up (idempotent). Returns the names of the steps that changed something."""
-    _require_lab()
+    engine.require_lab("backups")
     started = time.monotonic()
     changed: list[str] = []
     with _locked():
-        with step("Backup images: mysql-backup, postgres-backup (built on admin, pushed, pulled)"):
+        with step("Backup images: mysql-backup, postgres-backup (pushed by admin, pulled by both nodes)"):
             if images.build_all():
                 changed.append("images")
-            if images.pull_all():
-                changed.append("pulls")
+            if images.distribute_all():
+                changed.append("registry and pulls")
         # The VM backups run meanwhile (they only read the VMs).
         vm_result: dict = {}
         vm_error: list[BaseException] = []
@@ -350,10 +313,8 @@ def up() -> list[str]:
 
 def is_up() -> bool:
     """The dump jobs exist in the lab's Swarm (False when the lab or its Swarm is down)."""
-    client, _ = engine.connect(start=False)
-    if client is None:
+    if not engine.running():
         return False
-    client.close()
     try:
         with manager_api() as (api, _node):
             names = {service.name for service in api.services.list(filters=LABEL_FILTER)}
@@ -362,29 +323,15 @@ def is_up() -> bool:
     return {job.name for job in plan.JOBS.values()} <= names
 
 
-# --- inventory -------------------------------------------------------------------------------
-
-
-def inventory_section() -> dict:
-    """The lab's dump policies (inventory model: Backups.dumps) and the jobs' images."""
-    dumps = [{"database": job.database, "directory": job.directory, "host": plan.READ_HOST,
-              "period_hours": plan.PERIOD_HOURS, "grace_minutes": plan.GRACE_MINUTES,
-              "max_backups": plan.MAX_BACKUPS, "cron_time": plan.CRON_TIME}
-             for job in plan.JOBS.values()]
-    return {"dumps": dumps, "registry_images": [job.name for job in plan.JOBS.values()]}
-
-
 # --- status ----------------------------------------------------------------------------------
 
 
 def status(out=None) -> dict:
     out = sys.stdout if out is None else out
     report: dict = {"ok": False, "jobs": {}, "dumps": {}, "archives": {}}
-    client, _ = engine.connect(start=False)
-    if client is None:
+    if not engine.running():
         print("backups: the lab is down", file=out)
         return report
-    client.close()
     ok = True
     try:
         with manager_api() as (api, node):
@@ -402,9 +349,6 @@ def status(out=None) -> dict:
         print(f"  {job.name:16} {'running' if report['jobs'].get(job.name) else 'NOT RUNNING':11} "
               f"{count} dumps in {job.directory} (cron {plan.CRON_TIME!r}, MAX_BACKUPS {plan.MAX_BACKUPS})", file=out)
     try:
-        from picacheck.lab import hypervisors
-        from picacheck.lab.hypervisors import vzdump
-
         if hypervisors.is_up():
             for name in hypervisors.MACHINES:
                 report["archives"][name] = vzdump.archives(name)
@@ -425,9 +369,7 @@ def down() -> bool:
     engine.require_root()
     changed = False
     with _locked():
-        client, _ = engine.connect(start=False)
-        if client is not None:
-            client.close()
+        if engine.running():
             try:
                 with manager_api() as (api, node):
                     for job in plan.JOBS.values():
@@ -441,9 +383,6 @@ def down() -> bool:
             except UserError as error:
                 say(f"lab backups: {error}; the jobs stay")
         try:
-            from picacheck.lab import hypervisors
-            from picacheck.lab.hypervisors import vzdump
-
             if hypervisors.is_up():
                 changed |= vzdump.remove_archives()
         except UserError as error:

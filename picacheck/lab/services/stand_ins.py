@@ -1,10 +1,9 @@
-"""On admin: the lab DNS (bind9) and the ACME CA (pebble), as containers of admin's engine.
-
-Both run with admin's own network (`--network host`), so they answer on admin's lab address
-(plan.DNS_ADDRESS:53, plan.ACME_HOSTNAME:14000/15000), with `--restart unless-stopped` so
-that they come back with admin's dockerd. Their configuration lives in /DOCKER/services on
-admin. A container is replaced only when what it is made from (image, arguments, files)
-changed: its spec hash is a label.
+"""The Internet's stand-ins: the lab DNS (bind9) and the ACME CA (pebble, Let's Encrypt's
+test server), as containers of the lab's own engine on the public lab network, at
+plan.DNS_ADDRESS:53 and plan.ACME_ADDRESS:14000/15000 (`restart: unless-stopped`). Their
+configuration lives in plan.STAND_INS_DIR on the host, mounted read-only. A container is
+replaced only when what it is made from (image, arguments, files) changed: its spec hash is
+a label. (Production has neither: its DNS is public and its CA is Let's Encrypt.)
 
 The DNS is authoritative for the lab domain only and does no recursion: every other name
 is refused at once, so nothing asked inside the lab ever leaves it.
@@ -14,20 +13,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shlex
+import os
+import shutil
 import time
 
 import dns.exception
 import dns.message
 import dns.query
 import dns.rdatatype
+import docker.errors
 import requests
 from cryptography import x509
 
 from picacheck.errors import UserError
-from picacheck.lab import keys
+from picacheck.lab import engine, keys
 from picacheck.lab import topology as T
-from picacheck.lab.remote import Node
 from picacheck.lab.services import build, plan
 from picacheck.progress import say, step
 
@@ -41,11 +41,11 @@ PEBBLE_KEY = plan.SERVICES_DIR / "pebble" / "key.pem"  # (keys.issue makes its d
 def named_conf() -> str:
     issuer = T.HOSTS[plan.ACME_ISSUER].address
     return f"""// The lab DNS: authoritative for {T.DOMAIN}, no recursion (other names: REFUSED).
-// Two views of the zone: the ACME CA (pebble, which asks from admin's own address) sees the
+// Two views of the zone: the ACME CA (pebble, which asks from its own address) sees the
 // service names on {plan.ACME_ISSUER} ({issuer}), whose Traefik obtains the certificates
 // (pebble validates http-01 at the first address only, and only the Traefik that ordered
 // knows the challenge); every other client gets the round robin over both nodes.
-acl acme_ca {{ {plan.ADMIN_ADDRESS}; }};
+acl acme_ca {{ {plan.ACME_ADDRESS}; }};
 options {{
     directory "/var/cache/bind";
     pid-file "/run/named/named.pid";
@@ -110,8 +110,8 @@ def dns_query(name: str, server: str = plan.DNS_ADDRESS, timeout: float = 2) -> 
 
 def pebble_config() -> str:
     return json.dumps({"pebble": {
-        "listenAddress": f"{plan.ADMIN_ADDRESS}:{plan.ACME_PORT}",
-        "managementListenAddress": f"{plan.ADMIN_ADDRESS}:{plan.ACME_MANAGEMENT_PORT}",
+        "listenAddress": f"0.0.0.0:{plan.ACME_PORT}",
+        "managementListenAddress": f"0.0.0.0:{plan.ACME_MANAGEMENT_PORT}",
         "certificate": "/etc/pebble/cert.pem",
         "privateKey": "/etc/pebble/key.pem",
         "httpPort": 80,  # http-01 against the nodes' Traefik
@@ -130,12 +130,12 @@ def ensure_pebble_keypair() -> bool:
             leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(keys.CA_CERT.read_bytes()))
         except Exception:  # noqa: BLE001 - unreadable or from another CA: make it again
             PEBBLE_CERT.unlink()
-    return keys.issue(PEBBLE_CERT, PEBBLE_KEY, plan.ACME_HOSTNAME, [plan.ACME_HOSTNAME], [plan.ADMIN_ADDRESS])
+    return keys.issue(PEBBLE_CERT, PEBBLE_KEY, plan.ACME_HOSTNAME, [plan.ACME_HOSTNAME], [plan.ACME_ADDRESS])
 
 
 def acme_url(path: str, management: bool = False) -> str:
     port = plan.ACME_MANAGEMENT_PORT if management else plan.ACME_PORT
-    return f"https://{plan.ADMIN_ADDRESS}:{port}{path}"  # its certificate also names admin's address
+    return f"https://{plan.ACME_ADDRESS}:{port}{path}"  # its certificate also names this address
 
 
 def pebble_get(path: str, management: bool = False, timeout: float = 5) -> requests.Response:
@@ -153,7 +153,7 @@ def pebble_roots() -> list[str]:
     return roots
 
 
-# --- containers on admin -------------------------------------------------------------------
+# --- the containers -----------------------------------------------------------------------
 
 
 def _spec(*parts: str | bytes) -> str:
@@ -164,45 +164,55 @@ def _spec(*parts: str | bytes) -> str:
     return digest.hexdigest()[:16]
 
 
-def _container_state(admin: Node, name: str) -> tuple[str, bool] | None:
-    fmt = f'{{{{index .Config.Labels "{plan.SPEC_LABEL}"}}}} {{{{.State.Running}}}}'
-    result = admin.run(f"docker inspect --format '{fmt}' {name}", check=False, timeout=30)
-    if not result.ok:
-        return None
-    spec, _, running = result.stdout.strip().rpartition(" ")
-    return spec, running == "true"
+def _write_files(files: dict[str, tuple[bytes, int]]) -> None:
+    for name, (data, mode) in files.items():
+        path = plan.STAND_INS_DIR / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_bytes() != data:
+            path.write_bytes(data)
+        os.chmod(path, mode)
 
 
-def ensure_container(admin: Node, name: str, image: plan.Image, files: dict[str, tuple[bytes, int]],
-                     mounts: list[str], command: list[str], title: str) -> bool:
-    """A container of admin's engine, current and running. Returns whether it changed."""
+def ensure_container(name: str, image: plan.Image, address: str, files: dict[str, tuple[bytes, int]],
+                     mounts: dict[str, str], command: list[str], title: str) -> bool:
+    """A container of the lab's engine at `address` on the lab network, current and running.
+    `files` (relative to plan.STAND_INS_DIR) are written first; `mounts`: host → container
+    (read-only). Returns whether it changed."""
     reference = build.ref(image)
-    for path, (data, mode) in files.items():
-        admin.put(path, data, mode)
-    spec = _spec(reference, *command, *mounts, *(p.encode() + d for p, (d, _) in sorted(files.items())))
-    state = _container_state(admin, name)
-    if state == (spec, True):
-        return False
-    with step(title):
-        if state is not None:
-            admin.run(f"docker rm -f {name}", what=f"removing the old {name}", timeout=60)
-        volumes = " ".join(f"-v {shlex.quote(m)}" for m in mounts)
-        admin.run(f"docker run -d --name {name} --network host --restart unless-stopped "
-                  f"--label {plan.LABEL}=services --label {plan.SPEC_LABEL}={spec} {volumes} {reference} "
-                  + " ".join(shlex.quote(c) for c in command), what=f"starting {name}", timeout=300)
+    _write_files(files)
+    spec = _spec(reference, address, *command, *(f"{a}:{b}" for a, b in sorted(mounts.items())),
+                 *(p.encode() + d for p, (d, _) in sorted(files.items())))
+    with engine.lab_client() as client:
+        try:
+            container = client.containers.get(name)
+        except docker.errors.NotFound:
+            container = None
+        if container is not None and container.labels.get(plan.SPEC_LABEL) == spec and container.status == "running":
+            return False
+        with step(title):
+            if container is not None:
+                container.remove(force=True)
+            created = client.api.create_container(
+                reference, name=name, command=command or None, detach=True,
+                labels={plan.LABEL: "services", plan.SPEC_LABEL: spec},
+                host_config=client.api.create_host_config(
+                    binds={source: {"bind": target, "mode": "ro"} for source, target in mounts.items()},
+                    restart_policy={"Name": "unless-stopped"}, network_mode=T.NETWORK_NAME),
+                networking_config=client.api.create_networking_config(
+                    {T.NETWORK_NAME: client.api.create_endpoint_config(ipv4_address=address)}))
+            client.api.start(created["Id"])
     return True
 
 
-def ensure_dns(admin: Node) -> bool:
-    directory = f"{plan.ADMIN_DIR}/dns"
+def ensure_dns() -> bool:
     files = {
-        f"{directory}/named.conf": (named_conf().encode(), 0o644),
-        f"{directory}/db.{T.DOMAIN}": (zone_file().encode(), 0o644),
-        f"{directory}/db.{T.DOMAIN}.acme-ca": (zone_file(acme_view=True).encode(), 0o644),
+        "dns/named.conf": (named_conf().encode(), 0o644),
+        f"dns/db.{T.DOMAIN}": (zone_file().encode(), 0o644),
+        f"dns/db.{T.DOMAIN}.acme-ca": (zone_file(acme_view=True).encode(), 0o644),
     }
-    changed = ensure_container(admin, plan.DNS_CONTAINER, plan.IMAGES["tx-bind"], files,
-                               [f"{directory}:/etc/bind/lab:ro"], [],
-                               f"admin: lab DNS (bind9) on {plan.DNS_ADDRESS}:{plan.DNS_PORT}")
+    changed = ensure_container(plan.DNS_CONTAINER, plan.IMAGES["tx-bind"], plan.DNS_ADDRESS, files,
+                               {str(plan.STAND_INS_DIR / "dns"): "/etc/bind/lab"}, [],
+                               f"lab DNS (bind9) on {plan.DNS_ADDRESS}:{plan.DNS_PORT}")
     wait_dns()
     return changed
 
@@ -220,22 +230,21 @@ def wait_dns(timeout: float = 60) -> None:
             last = str(error) or type(error).__name__
         time.sleep(0.5)
     raise UserError(f"lab services: the lab DNS on {plan.DNS_ADDRESS} does not answer for {probe} ({last})",
-                    hint=f"see `docker logs {plan.DNS_CONTAINER}` on admin")
+                    hint=f"see `docker logs {plan.DNS_CONTAINER}` (the lab's engine)")
 
 
-def ensure_acme(admin: Node) -> bool:
-    directory = f"{plan.ADMIN_DIR}/pebble"
+def ensure_acme() -> bool:
     ensure_pebble_keypair()
     files = {
-        f"{directory}/pebble-config.json": (pebble_config().encode(), 0o644),
-        f"{directory}/cert.pem": (PEBBLE_CERT.read_bytes(), 0o644),
-        f"{directory}/key.pem": (PEBBLE_KEY.read_bytes(), 0o600),
+        "pebble/pebble-config.json": (pebble_config().encode(), 0o644),
+        "pebble/cert.pem": (PEBBLE_CERT.read_bytes(), 0o644),
+        "pebble/key.pem": (PEBBLE_KEY.read_bytes(), 0o600),
     }
     command = ["/usr/bin/pebble", "-config", "/etc/pebble/pebble-config.json", "-strict=false",
                "-dnsserver", f"{plan.DNS_ADDRESS}:{plan.DNS_PORT}"]
-    changed = ensure_container(admin, plan.ACME_CONTAINER, plan.IMAGES["tx-pebble"], files,
-                               [f"{directory}:/etc/pebble:ro"], command,
-                               f"admin: ACME CA (pebble) on {plan.ACME_DIRECTORY}")
+    changed = ensure_container(plan.ACME_CONTAINER, plan.IMAGES["tx-pebble"], plan.ACME_ADDRESS, files,
+                               {str(plan.STAND_INS_DIR / "pebble"): "/etc/pebble"}, command,
+                               f"ACME CA (pebble) on {plan.ACME_DIRECTORY}")
     wait_acme()
     return changed
 
@@ -253,7 +262,7 @@ def wait_acme(timeout: float = 60) -> None:
             last = type(error).__name__
         time.sleep(0.5)
     raise UserError(f"lab services: the ACME CA does not answer on {plan.ACME_DIRECTORY} ({last})",
-                    hint=f"see `docker logs {plan.ACME_CONTAINER}` on admin")
+                    hint=f"see `docker logs {plan.ACME_CONTAINER}` (the lab's engine)")
 
 
 def record_roots() -> bool:
@@ -285,11 +294,14 @@ def read_roots() -> list[str]:
     return [part.strip() + "\n" + marker + "\n" for part in text.split(marker) if part.strip()]
 
 
-def remove_containers(admin: Node) -> bool:
-    result = admin.run(f"docker ps -aq --filter label={plan.LABEL}=services", check=False, timeout=30)
-    ids = result.stdout.split() if result.ok else []
-    if ids:
-        with step("admin: removing the DNS and ACME containers"):
-            admin.run(f"docker rm -f {' '.join(ids)}", what="removing containers", timeout=120, check=False)
-    admin.run(f"rm -rf {plan.ADMIN_DIR}", check=False, timeout=60)
-    return bool(ids)
+def remove_containers() -> bool:
+    """The DNS and the CA containers, and their configuration."""
+    removed = False
+    with engine.lab_client() as client:
+        for container in client.containers.list(all=True, filters={"label": f"{plan.LABEL}=services"}):
+            with step(f"Removing {container.name}"):
+                container.remove(force=True)
+            removed = True
+    if plan.STAND_INS_DIR.exists():
+        shutil.rmtree(plan.STAND_INS_DIR)
+    return removed

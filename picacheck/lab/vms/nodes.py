@@ -16,6 +16,7 @@ import re
 import subprocess
 import tarfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -23,9 +24,8 @@ import docker.errors
 from docker.types import IPAMConfig, IPAMPool
 
 from picacheck.errors import UserError
-from picacheck.lab import engine, keys
+from picacheck.lab import engine, images, keys
 from picacheck.lab import topology as T
-from picacheck.lab.images import SHARE_DIR
 from picacheck.progress import say, step
 
 # LAB-FACTS.md: `--privileged` fails here (no CAP_SYS_RESOURCE in the sandbox); every other
@@ -45,6 +45,7 @@ SERVICES = {
     "admin": "ssh cron docker docker-registry",
 }
 HOST_LABEL = f"{T.LABEL}.host"
+CACHE_MOUNT = "/picalab-cache"  # LAB_DIR/cache on admin, read-only
 
 
 def volume_names(host: str) -> dict[str, str]:
@@ -60,32 +61,59 @@ def volume_names(host: str) -> dict[str, str]:
 # --- network ---------------------------------------------------------------------------
 
 
-def ensure_network(client: docker.DockerClient) -> bool:
+@dataclass(frozen=True)
+class Network:
+    name: str
+    bridge: str
+    subnet: str
+    gateway: str
+    host_address: bool  # whether the host holds the gateway address (the public network only)
+
+
+# The public lab network (the host is its gateway), and alice's vmbr1 network: its gateway is
+# alice's vmbr1 address, the host has no address on it (admin reaches the world through alice).
+PUBLIC = Network(T.NETWORK_NAME, T.BRIDGE_NAME, T.SUBNET, T.GATEWAY, host_address=True)
+PRIVATE = Network(T.PRIVATE_NETWORK_NAME, T.PRIVATE_BRIDGE_NAME, T.PRIVATE_SUBNET, T.VMBR1_ADDRESS,
+                  host_address=False)
+
+
+def network_of(host: str) -> Network:
+    return PRIVATE if host == T.REGISTRY_HOST else PUBLIC
+
+
+def ensure_networks(client: docker.DockerClient) -> bool:
+    changed = False
+    for network in (PUBLIC, PRIVATE):
+        changed |= _ensure_network(client, network)
+    return changed
+
+
+def _ensure_network(client: docker.DockerClient, net: Network) -> bool:
     try:
-        network = client.networks.get(T.NETWORK_NAME)
+        network = client.networks.get(net.name)
     except docker.errors.NotFound:
         network = None
     if network is not None:
         config = (network.attrs.get("IPAM") or {}).get("Config") or [{}]
         bridge = (network.attrs.get("Options") or {}).get("com.docker.network.bridge.name")
-        if config[0].get("Subnet") != T.SUBNET or bridge != T.BRIDGE_NAME:
-            raise UserError(f"lab: a Docker network {T.NETWORK_NAME} exists with another subnet or bridge",
+        if config[0].get("Subnet") != net.subnet or bridge != net.bridge:
+            raise UserError(f"lab: a Docker network {net.name} exists with another subnet or bridge",
                             hint="run `picacheck lab down` first")
-        return _ensure_bridge_link()
-    if _link_exists(T.BRIDGE_NAME):
-        # The hypervisors' part of the lab may have made the bridge first (its UML taps
-        # join it); Docker adopts an existing bridge of the configured name.
-        say(f"bridge {T.BRIDGE_NAME} already exists: the Docker network adopts it")
-    with step(f"Creating network {T.NETWORK_NAME} ({T.SUBNET}, bridge {T.BRIDGE_NAME})"):
+        return _ensure_bridge_link(net)
+    if _link_exists(net.bridge):
+        # The hypervisors' part of the lab made the bridge first (its UML taps join it);
+        # Docker adopts an existing bridge of the configured name.
+        say(f"bridge {net.bridge} already exists: the Docker network adopts it")
+    options = {"com.docker.network.bridge.name": net.bridge}
+    if not net.host_address:  # no address for the host, no masquerading: the gateway is alice
+        options.update({"com.docker.network.bridge.inhibit_ipv4": "true",
+                        "com.docker.network.bridge.enable_ip_masquerade": "false"})
+    with step(f"Creating network {net.name} ({net.subnet}, bridge {net.bridge})"):
         try:
-            client.networks.create(
-                T.NETWORK_NAME, driver="bridge",
-                ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=T.SUBNET, gateway=T.GATEWAY)]),
-                options={"com.docker.network.bridge.name": T.BRIDGE_NAME},
-                labels={T.LABEL: "1"},
-            )
+            client.networks.create(net.name, driver="bridge", options=options, labels={T.LABEL: "1"},
+                                   ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=net.subnet, gateway=net.gateway)]))
         except docker.errors.APIError as error:
-            raise UserError(f"lab: creating network {T.NETWORK_NAME} failed: {error.explanation or error}") from None
+            raise UserError(f"lab: creating network {net.name} failed: {error.explanation or error}") from None
     return True
 
 
@@ -103,22 +131,22 @@ def bridge_ports(name: str) -> list[str]:
     return sorted(n for n, link in links().items() if link.get("master") == name)
 
 
-def _ensure_bridge_link() -> bool:
-    """The bridge itself, with the gateway address. Docker makes it with the network, but
-    another part of the lab (the hypervisors' taps join the same bridge) may have removed
-    and remade it behind Docker's back; then the lab puts it back the way Docker made it."""
+def _ensure_bridge_link(net: Network) -> bool:
+    """The bridge itself (with the gateway address on the public one). Docker makes it with
+    the network, but another part of the lab (the hypervisors' taps join the same bridges) may
+    have removed and remade it behind Docker's back; then the lab puts it back as Docker made it."""
     changed = False
-    prefix = T.SUBNET.split("/")[1]
-    if not _link_exists(T.BRIDGE_NAME):
-        engine.run(["ip", "link", "add", T.BRIDGE_NAME, "type", "bridge"], what="re-making the lab bridge")
-        say(f"bridge {T.BRIDGE_NAME} had disappeared: made it again")
+    if not _link_exists(net.bridge):
+        engine.run(["ip", "link", "add", net.bridge, "type", "bridge"], what="re-making a lab bridge")
+        say(f"bridge {net.bridge} had disappeared: made it again")
         changed = True
-    addresses = engine.run(["ip", "-4", "-o", "addr", "show", "dev", T.BRIDGE_NAME], what="reading the bridge")
-    if f"{T.GATEWAY}/{prefix}" not in addresses:
-        engine.run(["ip", "addr", "add", f"{T.GATEWAY}/{prefix}", "dev", T.BRIDGE_NAME], what="bridge address")
-        changed = True
-    if "UP" not in links()[T.BRIDGE_NAME].get("flags", []):
-        engine.run(["ip", "link", "set", T.BRIDGE_NAME, "up"], what="bridge up")
+    if net.host_address:
+        address = f"{net.gateway}/{net.subnet.split('/')[1]}"
+        if address not in engine.run(["ip", "-4", "-o", "addr", "show", "dev", net.bridge], what="reading the bridge"):
+            engine.run(["ip", "addr", "add", address, "dev", net.bridge], what="bridge address")
+            changed = True
+    if "UP" not in links()[net.bridge].get("flags", []):
+        engine.run(["ip", "link", "set", net.bridge, "up"], what="bridge up")
         changed = True
     return changed
 
@@ -133,17 +161,18 @@ def _host_veth(container) -> dict | None:
 
 
 def ensure_attached(container, host: str) -> bool:
-    """The container's veth is a port of the lab bridge (see _ensure_bridge_link)."""
+    """The container's veth is a port of its network's bridge (see _ensure_bridge_link)."""
+    bridge = network_of(host).bridge
     link = _host_veth(container)
     if link is None:
         raise UserError(f"lab: cannot find the host end of {host}'s network interface",
                         hint="run `picacheck lab reset`")
-    if link.get("master") == T.BRIDGE_NAME:
+    if link.get("master") == bridge:
         return False
     veth = link["ifname"]
-    engine.run(["ip", "link", "set", veth, "master", T.BRIDGE_NAME], what=f"re-attaching {host} to the bridge")
+    engine.run(["ip", "link", "set", veth, "master", bridge], what=f"re-attaching {host} to the bridge")
     engine.run(["ip", "link", "set", veth, "up"], what=f"re-attaching {host} to the bridge")
-    say(f"{host}: its interface {veth} was not on {T.BRIDGE_NAME} any more: re-attached")
+    say(f"{host}: its interface {veth} was not on {bridge} any more: re-attached")
     return True
 
 
@@ -227,8 +256,9 @@ def _create(client: docker.DockerClient, host: str, loop: str | None):
     api = client.api
     name = T.container_name(host)
     binds = {volume: {"bind": mountpoint, "mode": "rw"} for mountpoint, volume in volume_names(host).items()}
-    if host == T.REGISTRY_HOST:
-        binds[str(SHARE_DIR)] = {"bind": "/picalab", "mode": "ro"}
+    if host == T.REGISTRY_HOST:  # admin loads the images the lab built (lab/images.py) from here
+        images.CACHE.mkdir(parents=True, exist_ok=True)
+        binds[str(T.CACHE_DIR)] = {"bind": CACHE_MOUNT, "mode": "ro"}
     for volume in volume_names(host).values():
         try:
             client.volumes.get(volume)
@@ -241,12 +271,12 @@ def _create(client: docker.DockerClient, host: str, loop: str | None):
         device_cgroup_rules=["a *:* rwm"],
         devices=_wanted_devices(host, loop),
         tmpfs={"/run": "rw,exec,mode=755", "/tmp": "rw,exec,mode=1777"},
-        extra_hosts={alias: address for alias, address in T.host_aliases().items() if alias != host},
+        extra_hosts=T.host_aliases(host),
         init=False,
-        network_mode=T.NETWORK_NAME,
+        network_mode=network_of(host).name,
     )
     networking = api.create_networking_config({
-        T.NETWORK_NAME: api.create_endpoint_config(ipv4_address=T.HOSTS[host].address, aliases=[host]),
+        network_of(host).name: api.create_endpoint_config(ipv4_address=T.HOSTS[host].address, aliases=[host]),
     })
     try:
         created = api.create_container(
@@ -279,8 +309,10 @@ def brick_fstab_line() -> str:
 def preboot_files(host: str) -> dict[str, tuple[bytes | None, int]]:
     """path → (content, mode) of the files written into a node before its first boot
     (content None: a directory)."""
+    home = f"home/{T.CI_USER}"
     files = {
         "root/.ssh/authorized_keys": ((keys.ssh_public_key() + "\n").encode(), 0o600),
+        f"{home}/.ssh/authorized_keys": ((keys.ssh_public_key() + "\n").encode(), 0o600),  # the CI user's
         "etc/docker/daemon.json": (inner_daemon_json().encode(), 0o644),
         f"etc/docker/certs.d/{T.REGISTRY}/ca.crt": (keys.CA_CERT.read_bytes(), 0o644),
     }
@@ -305,12 +337,12 @@ def _tar(files: dict[str, tuple[bytes | None, int]]) -> bytes:
                 name = "/".join(parts[:i])
                 if name in tar.getnames():
                     continue
-                info = tarfile.TarInfo(name)
+                info = _owned(tarfile.TarInfo(name))
                 info.type, info.mtime = tarfile.DIRTYPE, now
-                info.mode = 0o700 if name == "root/.ssh" else 0o755
+                info.mode = 0o700 if name.endswith("/.ssh") or name == f"home/{T.CI_USER}" else 0o755
                 tar.addfile(info)
         for path, (data, mode) in files.items():
-            info = tarfile.TarInfo(path)
+            info = _owned(tarfile.TarInfo(path))
             if data is None:
                 info.type, info.mode, info.mtime = tarfile.DIRTYPE, mode, now
                 tar.addfile(info)
@@ -318,6 +350,13 @@ def _tar(files: dict[str, tuple[bytes | None, int]]) -> bytes:
             info.size, info.mode, info.mtime = len(data), mode, now
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+def _owned(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """The CI user's home belongs to it (uid topology.CI_UID, made in the node image)."""
+    if info.name == f"home/{T.CI_USER}" or info.name.startswith(f"home/{T.CI_USER}/"):
+        info.uid = info.gid = T.CI_UID
+    return info
 
 
 def ensure_container(client: docker.DockerClient, host: str, loop: str | None, recreate: bool = False) -> bool:
@@ -373,11 +412,14 @@ def remove_volumes(client: docker.DockerClient) -> bool:
     return changed
 
 
-def remove_network(client: docker.DockerClient) -> bool:
-    try:
-        network = client.networks.get(T.NETWORK_NAME)
-    except docker.errors.NotFound:
-        return False
-    with step(f"Removing network {T.NETWORK_NAME}"):
-        network.remove()
-    return True
+def remove_networks(client: docker.DockerClient) -> bool:
+    changed = False
+    for name in (T.PRIVATE_NETWORK_NAME, T.NETWORK_NAME):
+        try:
+            network = client.networks.get(name)
+        except docker.errors.NotFound:
+            continue
+        with step(f"Removing network {name}"):
+            network.remove()
+        changed = True
+    return changed

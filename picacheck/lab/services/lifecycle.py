@@ -9,9 +9,7 @@
     down()    removes the services, their secrets, their data on /DATA, the DNS and CA
               containers and this part's files (images stay as a build cache unless
               images=True; the host download cache stays unless purge=True).
-    remove_files()
-              only this part's files on the host (for the lab's own `down`, which removes
-              the nodes, their volumes and /DATA with them).
+    is_up()   the ACME CA's roots were recorded (so the services were brought up)
 
 Traefik and the ACME CA: both Traefik tasks (one per node) share /DATA/WEB/traefik/certs
 /acme.json, as in the report. An http-01 challenge is known only to the Traefik that
@@ -26,100 +24,56 @@ kept (pebble makes a new root at each start; plan.ACME_ROOTS_FILE keeps every ro
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import shutil
 import sys
 import time
-import traceback
 
 from picacheck.errors import UserError
-from picacheck.lab import engine
+from picacheck.lab import engine, locks
 from picacheck.lab import topology as T
-from picacheck.lab.remote import Node, RemoteError
-from picacheck.lab.services import admin as admin_part
-from picacheck.lab.services import build, plan, probe, swarm
+from picacheck.lab.services import build, plan, stand_ins, swarm
+from picacheck.lab.services.certificates import chain_is_trusted
+from picacheck.lab.ssh import Node, RemoteError
+from picacheck.lab.steps import Steps
+from picacheck.probes import web
 from picacheck.progress import say, step
 
-LOCK_FILE = plan.SERVICES_DIR / "lock"
 RETRY_ACME_AFTER = 90  # seconds without every certificate before Traefik asks again
 
 
-@contextlib.contextmanager
 def _locked():
-    plan.SERVICES_DIR.mkdir(parents=True, exist_ok=True)
-    plan.SERVICES_DIR.chmod(0o755)  # the ACME roots file is for every user of the suite
-    handle = open(LOCK_FILE, "w")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UserError("lab services: another `up` or `down` of the lab's services is running") from None
-        yield
-    finally:
-        handle.close()
-
-
-def _require_lab() -> None:
-    engine.require_root()
-    client, _ = engine.connect(start=False)
-    if client is None:
-        raise UserError("lab services: the lab is down", hint="run `picacheck lab up` first")
-    client.close()
+    return locks.locked("services", "`up` or `down` of the lab's services")
 
 
 # --- up ------------------------------------------------------------------------------------
 
 
-class _Steps:
-    """Which steps changed something, and which one runs (named in a failure)."""
-
-    def __init__(self) -> None:
-        self.changed: list[str] = []
-        self.current = "starting"
-
-    def run(self, name: str, function, *args, **kwargs):
-        self.current = name
-        result = function(*args, **kwargs)
-        if result:
-            self.changed.append(name)
-        return result
-
-
-@contextlib.contextmanager
-def _one_line_errors(steps: _Steps):
-    """Anything unexpected becomes one UserError naming the step (traceback in the logs)."""
-    try:
-        yield
-    except (UserError, KeyboardInterrupt):
-        raise
-    except Exception as error:  # noqa: BLE001 - the CLI prints one line, not a traceback
-        log = T.LOG_DIR / "services-last-error.log"
-        with contextlib.suppress(OSError):
-            log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_text(f"step: {steps.current}\n{traceback.format_exc()}")
-        explanation = getattr(error, "explanation", None) or str(error) or type(error).__name__
-        raise UserError(f"lab services: step '{steps.current}' failed: {explanation}",
-                        hint=f"traceback in {log}") from None
+def prepare() -> list[str]:
+    """The host downloads and every service image in the lab's engine (built or from the
+    image cache): nothing of the other parts is needed but the lab's engine."""
+    engine.require_lab("services")
+    steps = Steps("services")
+    with _locked(), steps.one_line_errors():
+        steps.run("images", build.build_all)
+    return steps.changed
 
 
 def up(timeout: float = 600) -> list[str]:
     """Bring the services up. Returns the names of the steps that changed something."""
-    _require_lab()
+    engine.require_lab("services")
     started = time.monotonic()
-    steps = _Steps()
-    with _locked(), _one_line_errors(steps):
+    steps = Steps("services")
+    with _locked(), steps.one_line_errors():
+        plan.SERVICES_DIR.mkdir(parents=True, exist_ok=True)
+        plan.SERVICES_DIR.chmod(0o755)  # the ACME roots file is for every user of the suite
         steps.run("secrets", swarm.ensure_secret_files)
         steps.run("images", build.build_all)
-        with step("Images: both Swarm nodes hold every service image"):
-            steps.run("pulls", build.pull_all)
-        admin = Node(plan.ADMIN)
-        try:
-            steps.run("dns", admin_part.ensure_dns, admin)
-            steps.run("acme", admin_part.ensure_acme, admin)
-            steps.run("acme roots", admin_part.record_roots)
-        finally:
-            admin.close()
+        with step("Images: in the registry (pushed by admin), on both Swarm nodes (pulled through alice)"):
+            steps.run("registry and pulls", build.distribute_all)
+        steps.run("dns", stand_ins.ensure_dns)
+        steps.run("acme", stand_ins.ensure_acme)
+        steps.run("acme roots", stand_ins.record_roots)
         manager = swarm.manager()
         try:
             steps.run("volume options", swarm.ensure_volume_options, manager)
@@ -151,11 +105,11 @@ def up(timeout: float = 600) -> list[str]:
 
 def ensure_certificates(manager: Node, timeout: float = 600) -> bool:
     """acme.json holds a certificate for every routed name, chained to a recorded root."""
-    roots = admin_part.read_roots()
+    roots = stand_ins.read_roots()
     certificates = swarm.stored_certificates(swarm.acme_store(manager))
     missing = [d for d in plan.ROUTED_DOMAINS if d not in certificates]
     untrusted = [d for d, pem in certificates.items()
-                 if d in plan.ROUTED_DOMAINS and not probe.chain_is_trusted(pem, roots, d)]
+                 if d in plan.ROUTED_DOMAINS and not chain_is_trusted(pem, roots, d)]
     if not missing and not untrusted:
         return False
     issuer_node = plan.ACME_ISSUER
@@ -169,7 +123,7 @@ def ensure_certificates(manager: Node, timeout: float = 600) -> bool:
             # Traefik (on the issuer node only) with a new account and the good certificates.
             swarm.remove_service(manager, plan.TRAEFIK_SERVICE)
             keep = {d: pem for d, pem in certificates.items()
-                    if d in plan.ROUTED_DOMAINS and probe.chain_is_trusted(pem, roots, d)}
+                    if d in plan.ROUTED_DOMAINS and chain_is_trusted(pem, roots, d)}
             swarm.write_acme_store(manager, swarm.acme_store(manager), keep=set(keep))
             swarm.ensure_service(manager, plan.TRAEFIK_SERVICE, swarm.traefik_args(only_on=issuer_node))
             swarm.wait_running(manager, [plan.TRAEFIK_SERVICE], timeout=timeout, only_on=issuer_node)
@@ -187,11 +141,11 @@ def ensure_certificates(manager: Node, timeout: float = 600) -> bool:
                                 f"after {timeout:.0f}s", hint=f"see `docker service logs {plan.TRAEFIK_SERVICE}` "
                                                               f"on {issuer_node}")
             say(f"still no certificate for {', '.join(missing)} after {RETRY_ACME_AFTER}s: asking again")
-            admin_part.record_roots()
-            roots = admin_part.read_roots()
-        admin_part.record_roots()  # pebble may have restarted (a new root) since `up` began
-        roots = admin_part.read_roots()
-        bad = [d for d in plan.ROUTED_DOMAINS if not probe.chain_is_trusted(certificates[d], roots, d)]
+            stand_ins.record_roots()
+            roots = stand_ins.read_roots()
+        stand_ins.record_roots()  # pebble may have restarted (a new root) since `up` began
+        roots = stand_ins.read_roots()
+        bad = [d for d in plan.ROUTED_DOMAINS if not chain_is_trusted(certificates[d], roots, d)]
         if bad:
             raise UserError(f"lab services: the certificates of {', '.join(bad)} do not chain to pebble's root "
                             f"in {plan.ACME_ROOTS_FILE}")
@@ -213,19 +167,19 @@ def check_health(timeout: float = 5) -> dict[str, dict[str, str]]:
         for node in T.SWARM_NODES:
             address = T.HOSTS[node].address
             try:
-                answer = probe.request("https", domain, address, path, ca_file=ca_file, timeout=timeout)
+                answer = web.request("https", domain, address, path, ca_file=ca_file, timeout=timeout, via=node)
                 row[node] = "ok" if answer.status == 200 else f"HTTP {answer.status}"
-            except (OSError, ValueError) as error:
+            except AssertionError as error:
                 row[node] = f"{type(error).__name__}: {error}"[:120]
     for _, domain, _ in health_targets():
         row = results.setdefault(f"http://{domain}/", {})
         for node in T.SWARM_NODES:
             try:
-                answer = probe.request("http", domain, T.HOSTS[node].address, "/", timeout=timeout)
+                answer = web.request("http", domain, T.HOSTS[node].address, "/", timeout=timeout, via=node)
                 location = answer.headers.get("location", "")
                 row[node] = "ok" if answer.status in (301, 308) and location == f"https://{domain}/" else \
                     f"HTTP {answer.status} → {location or 'no Location'}"
-            except OSError as error:
+            except AssertionError as error:
                 row[node] = f"{type(error).__name__}: {error}"[:120]
     return results
 
@@ -257,6 +211,11 @@ def _write_state() -> bool:
     return True
 
 
+def is_up() -> bool:
+    """The services were brought up: the ACME CA's roots, the suite's trust anchor, are recorded."""
+    return plan.ACME_ROOTS_FILE.exists()
+
+
 # --- status --------------------------------------------------------------------------------
 
 
@@ -265,15 +224,13 @@ def status(out=None) -> dict:
     out = sys.stdout if out is None else out
     report: dict = {"ok": False, "dns": None, "acme": None, "images": {}, "services": {}, "certificates": {},
                     "health": {}}
-    client, _ = engine.connect(start=False)
-    if client is None:
+    if not engine.running():
         print("services: the lab is down", file=out)
         return report
-    client.close()
     ok = True
     # DNS
     try:
-        resolved = {domain: admin_part.dns_query(domain) for domain in plan.ROUTED_DOMAINS}
+        resolved = {domain: stand_ins.dns_query(domain) for domain in plan.ROUTED_DOMAINS}
         dns_ok = all(v == sorted(plan.ROUND_ROBIN) for v in resolved.values())
         report["dns"] = {"ok": dns_ok, "server": plan.DNS_ADDRESS, "resolved": resolved}
     except Exception as error:  # noqa: BLE001 - any failure is the status
@@ -283,16 +240,18 @@ def status(out=None) -> dict:
     ok &= dns_ok
     # ACME CA
     try:
-        acme_ok = admin_part.pebble_get("/dir").status_code == 200
+        acme_ok = stand_ins.pebble_get("/dir").status_code == 200
     except Exception:  # noqa: BLE001
         acme_ok = False
     report["acme"] = {"ok": acme_ok and plan.ACME_ROOTS_FILE.exists(), "directory": plan.ACME_DIRECTORY,
-                      "roots_file": str(plan.ACME_ROOTS_FILE), "roots": len(admin_part.read_roots())}
+                      "roots_file": str(plan.ACME_ROOTS_FILE), "roots": len(stand_ins.read_roots())}
     print(f"acme: {plan.ACME_DIRECTORY} {'answers' if acme_ok else 'DOWN'}, roots in {plan.ACME_ROOTS_FILE} "
           f"({report['acme']['roots']})", file=out)
     ok &= report["acme"]["ok"]
-    # images
+    # images: the Swarm's in the registry (the DNS's and the CA's run in the lab's engine)
     for name, image in plan.IMAGES.items():
+        if not image.swarm:
+            continue
         try:
             present = build.in_registry(name, build.recipe(image))
         except UserError:
@@ -325,10 +284,10 @@ def status(out=None) -> dict:
             row = {}
             for node in T.SWARM_NODES:
                 try:
-                    cert = probe.peer_certificate(domain, T.HOSTS[node].address, str(plan.ACME_ROOTS_FILE),
-                                                  timeout=5)
+                    cert = web.peer_certificate(domain, T.HOSTS[node].address, ca_file=str(plan.ACME_ROOTS_FILE),
+                                                via=node)
                     row[node] = f"ok, {cert.issuer}, {cert.days_left():.0f} days"
-                except (OSError, ValueError) as error:
+                except AssertionError as error:
                     row[node] = f"FAILED {type(error).__name__}: {error}"[:100]
                     ok = False
             report["certificates"][domain] = row
@@ -350,13 +309,9 @@ def status(out=None) -> dict:
 def down(images: bool = False, purge: bool = False) -> bool:
     """Remove what this part made. Returns whether there was anything to remove."""
     engine.require_root()
-    changed = plan.SERVICES_DIR.exists() and any(p.name != LOCK_FILE.name for p in plan.SERVICES_DIR.iterdir())
+    changed = plan.SERVICES_DIR.exists() and any(plan.SERVICES_DIR.iterdir())
     with _locked():
-        client, _ = engine.connect(start=False)
-        lab_up = client is not None
-        if client is not None:
-            client.close()
-        if lab_up:
+        if engine.running():
             try:
                 manager = swarm.manager()
             except UserError as error:
@@ -370,17 +325,9 @@ def down(images: bool = False, purge: bool = False) -> bool:
                         changed |= _remove_images([manager.name, *[h for h in T.SWARM_NODES if h != manager.name]])
                 finally:
                     manager.close()
-            try:
-                admin = Node(plan.ADMIN, connect_timeout=5)
-                try:
-                    changed |= admin_part.remove_containers(admin)
-                    if images:
-                        changed |= _remove_images([plan.ADMIN], registry=True)
-                finally:
-                    admin.close()
-            except RemoteError as error:
-                say(f"services: admin unreachable ({error}); its DNS and CA containers stay")
-        changed |= build.remove_contexts()
+            changed |= stand_ins.remove_containers()
+            if images:
+                changed |= _remove_images([T.REGISTRY_HOST], registry=True)
         for name in plan.SECRETS:
             path = plan.secret_file(name)
             if path.exists():
@@ -392,23 +339,6 @@ def down(images: bool = False, purge: bool = False) -> bool:
                 plan.DOWNLOADS_DIR.parent.rmdir()  # the cache directory, when nothing else is in it
     shutil.rmtree(plan.SERVICES_DIR, ignore_errors=True)
     say("lab services down: " + ("removed" if changed else "nothing was there"))
-    return changed
-
-
-def remove_files(purge: bool = False) -> bool:
-    """This part's files on the host: state, ACME roots, pebble's key pair, build contexts,
-    its secret files (and the download cache with purge=True). For the lab's `down`."""
-    changed = build.remove_contexts()
-    for name in plan.SECRETS:
-        path = plan.secret_file(name)
-        if path.exists():
-            path.unlink()
-            changed = True
-    if purge:
-        changed |= build.remove_downloads()
-    if plan.SERVICES_DIR.exists():
-        shutil.rmtree(plan.SERVICES_DIR, ignore_errors=True)
-        changed = True
     return changed
 
 

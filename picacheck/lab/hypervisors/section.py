@@ -1,5 +1,6 @@
-"""The hypervisors' part of the lab inventory, in the inventory model's shape
-(picacheck.inventory.model: Host, Corosync, Backups), built from plan.LAB_VALUES.
+"""The hypervisors' section of the lab inventory, in the inventory model's shape
+(picacheck.inventory.model: Host, Corosync, Backups), built from plan.LAB_VALUES: alice and
+bob, where each VM runs (hypervisor, vmid), corosync, vzdump and the rsync mirror.
 
 Same claims as inventory/picasoft.yml, lab values: member names as the lab's kernel
 shows them (ubda1 for the report's sda1), lab addresses, lab sizes.
@@ -13,6 +14,10 @@ from picacheck.lab.hypervisors import plan
 # Array sizes as mdadm makes them from the lab's partitions (MiB, measured).
 ARRAY_SIZE_MB = {"md0": 47, "md1": 206, "md2": 61}
 CLAIM = {"md0": "H2", "md1": "H3", "md2": "H4"}
+NOT_APPLICABLE = {
+    "H7": "the lab's hypervisors are user-mode-linux machines: the kernel is started directly, there is no GRUB",
+    "H8": "no GRUB in the lab (user-mode-linux boots its kernel directly), so no GRUB command line",
+}
 
 
 def _host(name: str) -> dict:
@@ -53,7 +58,7 @@ def _host(name: str) -> dict:
         network["port_forwards"] = [{"port": d["port"], "protocol": d["protocol"], "to": d["to"]} for d in v["dnat"]]
     return {
         "roles": ["hypervisor"],
-        "ssh": {"address": v["ssh"]["address"], "user": v["ssh"]["user"], "key_file": v["ssh"]["key"],
+        "ssh": {"address": v["ssh"]["address"], "user": T.CI_USER, "sudo": True, "key_file": v["ssh"]["key"],
                 "connect_timeout": 10, "command_timeout": 120},
         "public_ipv4": v["ssh"]["address"],
         "public_ipv6": v["public_ipv6"].split("/")[0],
@@ -68,7 +73,8 @@ def _host(name: str) -> dict:
 
 
 def inventory_section() -> dict:
-    """{"hosts": {alice, bob}, "corosync": …, "backups": {"vzdump": …, "rsync": …}} for the lab inventory."""
+    """{"hosts": {alice, bob, and each VM's hypervisor and vmid}, "corosync": …, "backups": {"vzdump": …,
+    "rsync": …}, "not_applicable": …} for the lab inventory."""
     c = plan.LAB_VALUES["corosync"]
     rsync = []
     for host, spec in plan.LAB_VALUES["backup"]["rsync"]["pulls"].items():
@@ -79,8 +85,12 @@ def inventory_section() -> dict:
     v = plan.LAB_VALUES["backup"]["vzdump"]
     vzdump = {"hosts": list(plan.MACHINES), "directory": v["dump_dir"], "schedule": v["schedule"],
               "cron_file": v["cron_file"], "max_age_hours": v["max_age_hours"]}
+    hosts = {name: _host(name) for name in plan.MACHINES}
+    hosts.update({vm: {"hypervisor": host, "vmid": vmid} for vm, (host, vmid) in T.VM_PLACEMENT.items()})
+    for vm, jump in T.JUMP_HOSTS.items():  # admin sits behind alice's vmbr1: reached through it
+        hosts[vm]["ssh"] = {"jump": jump}
     return {
-        "hosts": {name: _host(name) for name in plan.MACHINES},
+        "hosts": hosts,
         "corosync": {
             "cluster_name": c["cluster_name"],
             "nodes": [{"name": name, "nodeid": node["nodeid"]} for name, node in c["nodes"].items()],
@@ -92,4 +102,6 @@ def inventory_section() -> dict:
             "unit_restart_sec": c["unit"]["RestartSec"],
         },
         "backups": {"vzdump": vzdump, "rsync": rsync},
+        "registry": {"forwarded_by": T.REGISTRY_FORWARDER, "public_ip": False},  # S10: alice's DNAT
+        "not_applicable": dict(NOT_APPLICABLE),
     }
