@@ -118,13 +118,14 @@ def ensure_ca() -> bool:
 
 def issue(cert_path: Path, key_path: Path, common_name: str, dns_names: list[str], ips: list[str],
           days: int = 825) -> bool:
-    """A server certificate from the lab CA (made once)."""
-    if cert_path.exists() and key_path.exists():
+    """A server certificate from the lab CA (made once, again when the names it must carry
+    change: a lab made by an older picacheck, where the registry had another address)."""
+    san = [x509.DNSName(n) for n in dns_names] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
+    if key_path.exists() and _carries(cert_path, san):
         return False
     ca_key = serialization.load_pem_private_key(CA_KEY.read_bytes(), password=None)
     ca_cert = x509.load_pem_x509_certificate(CA_CERT.read_bytes())
     key = ec.generate_private_key(ec.SECP256R1())
-    san = [x509.DNSName(n) for n in dns_names] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
@@ -144,6 +145,14 @@ def issue(cert_path: Path, key_path: Path, common_name: str, dns_names: list[str
     # The registry serves the chain: its certificate, then the CA's.
     _write(cert_path, cert.public_bytes(serialization.Encoding.PEM) + CA_CERT.read_bytes(), 0o644)
     return True
+
+
+def _carries(cert_path: Path, san: list) -> bool:
+    if not cert_path.exists():
+        return False
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())  # the first of the chain: the server's
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return set(names) == set(san)
 
 
 def ensure_registry_cert() -> bool:
