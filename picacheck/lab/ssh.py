@@ -14,6 +14,7 @@ paramiko client), so the lab reaches a node's Docker API over the same connectio
 from __future__ import annotations
 
 import shlex
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -23,6 +24,7 @@ import paramiko
 from picacheck.errors import UserError
 from picacheck.lab import topology as T
 from picacheck.probes import ssh as probe_ssh
+from picacheck.probes.remote import MAX_SESSIONS
 
 
 class RemoteError(UserError):
@@ -84,6 +86,7 @@ class Node:
         self._client: paramiko.SSHClient | None = None
         self.backend = self  # what probes.docker_remote reads: remote.backend.client …
         self.docker_dial_command = "docker system dial-stdio"  # … and the dial command (root: no sudo)
+        self.sessions = threading.BoundedSemaphore(MAX_SESSIONS)  # … and the Docker API's share of sshd's MaxSessions
 
     @property
     def client(self) -> paramiko.SSHClient:
