@@ -11,18 +11,37 @@ from pathlib import Path
 
 import pytest
 
-from picacheck.chaos import catalog
+from picacheck.chaos import catalog, runner
 from picacheck.probes.remote import HostPool
 
 
+def pytest_addoption(parser):
+    parser.getgroup("picacheck").addoption(
+        "--with-load", default="", metavar="SERVICE[,SERVICE…]",
+        help="game day: these services' users (their locust scenario at their SLO's pace) run during every "
+             "experiment, and the journals carry the users' view (X8)")
+
+
+def pytest_generate_tests(metafunc):
+    """One test per (planned run, claim it tests): the experiments declare the plan."""
+    if "planned_claim" in metafunc.fixturenames:
+        from picacheck.plugin import inventory_of
+
+        planned = catalog.plan(inventory_of(metafunc.config))
+        metafunc.parametrize("planned_claim", [
+            pytest.param((run, claim), id=f"{run.label}-{claim}", marks=pytest.mark.claim(claim))
+            for run in planned for claim in run.claims])
+
+
 @pytest.fixture(scope="session")
-def chaos_context(inventory):
+def chaos_context(inventory, grant):
     """The experiments' own connections: unlike the checks' pool, it reconnects to a host
     that was down (the experiments' victims come back)."""
+    from picacheck.chaos.context import ChaosContext
     from picacheck.run import machine_control  # the glue that picks the lab's or Proxmox's control
 
-    hosts = HostPool(inventory)
-    yield catalog.ChaosContext(inventory, hosts, machine_control(inventory, hosts))
+    hosts = HostPool(inventory, grant=grant)
+    yield ChaosContext(inventory, hosts, machine_control(inventory, hosts), grant)
     hosts.close()
 
 
@@ -33,25 +52,53 @@ def journals_dir(request) -> Path:
 
 
 @pytest.fixture(scope="session")
-def experiment_results(chaos_context, journals_dir):
-    """Runs each experiment at most once per session; results by (name, options)."""
+def users_during(request, inventory, grant, journals_dir):
+    """The users' view companions of one experiment run (none without --with-load)."""
+    services = [name.strip() for name in request.config.getoption("--with-load").split(",") if name.strip()]
+
+    def companions(label: str) -> list:
+        if not services:
+            return []
+        from picacheck.load.users_view import UsersDuringFault
+        from picacheck.plugin import default_inventory_path
+
+        path = request.config.getoption("--inventory") or default_inventory_path()
+        return [UsersDuringFault(inventory, path, services, journals_dir / f"{label}-users", grant)]
+
+    return companions
+
+
+@pytest.fixture(scope="session")
+def experiment_results(inventory, chaos_context, journals_dir, users_during):
+    """Runs each planned experiment once per session, with the others of its batch (those
+    that touch different things run at the same time: catalog.batches); results by label."""
     cache: dict = {}
+    batch_of = {run.label: batch for batch in catalog.batches(catalog.plan(inventory)) for run in batch}
 
-    def result(name: str, **options):
-        key = (name, tuple(sorted(options.items())))
-        if key not in cache:
-            label = "-".join([name, *(str(v) for v in options.values())])
-            journal_path = journals_dir / f"{label}.json"
-            journal = catalog.run_named(name, chaos_context, journal_path, **options)
-            picture = None
-            if journal.timeline:
-                from picacheck.report.timeline import render_timeline
+    def job(planned: catalog.PlannedRun):
+        return lambda stops: catalog.run_named(planned.experiment, chaos_context, journals_dir / f"{planned.label}.json",
+                                               planned.options, companions=users_during(planned.label), stops=stops)
 
-                picture = render_timeline(journal.as_dict(), journal_path.with_suffix(".png"))
-            cache[key] = (journal, picture)
-        return cache[key]
+    def result(planned: catalog.PlannedRun):
+        if planned.label not in cache:
+            batch = batch_of.get(planned.label, [planned])
+            outcomes = runner.run_together([job(run) for run in batch]) if len(batch) > 1 else [job(planned)(None)]
+            for run, outcome in zip(batch, outcomes):
+                cache[run.label] = outcome if isinstance(outcome, BaseException) else (outcome, _picture(outcome))
+        outcome = cache[planned.label]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     return result
+
+
+def _picture(journal) -> Path | None:
+    if not journal.timeline:
+        return None
+    from picacheck.report.timeline import render_timeline
+
+    return render_timeline(journal.as_dict(), journal.path.with_suffix(".png"))
 
 
 @pytest.fixture

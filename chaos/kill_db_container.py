@@ -1,174 +1,213 @@
-"""kill-db-container: SIGKILL the database's container (`--option database=mysql|postgresql`)
-while a canary writes numbered rows into it, and watch whether Swarm brings the server back
-by itself, with every row it had acknowledged (claim X4).
+"""kill-db-container: SIGKILL a database's container (`--option database=…`) while a canary
+writes numbered rows into it, and watch whether Swarm brings the server back by itself, with
+every row it had acknowledged (claim X4).
 
-Steady state: the server answers and accepts writes; its applications answer their health
-path through every node. A canary table in the application's database gets one row a second
-from before the fault until the rollback. Fault: the task's container is killed on the node
-that runs it (no clean shutdown). Observed every second: `SELECT 1` in the current task's
-container (found anew: Swarm replaces it), the canary's inserts, the applications through
-every node, and which container runs the task. Measured: seconds until the server answers
-again (RTO), acknowledged rows lost, whether Swarm restarted it without help. Rollback: if the
-server did not come back, `docker service update --force` (or scale back); then the canary
-table is dropped.
+Steady state: the server answers and accepts writes; its applications answer through every
+node; the canary (a table of the application's database) has acknowledged a few rows. Fault:
+the task's container is killed on the node that runs it. Observed every second: `SELECT 1` in
+the current task's container (found anew: Swarm replaces it), the canary's inserts, the
+applications, which container runs the task. Measured: seconds until the server answers
+again (RTO), acknowledged rows lost, whether Swarm restarted it without help. Rollback: help
+the server back only if Swarm did not (`docker service update --force`, or scale back), then
+drop the canary.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 
-from picacheck.chaos import databases, observe
-from picacheck.chaos.runner import ClaimVerdict, Experiment, Observation, Verdict, recovery_time, unavailable_seconds
+from picacheck.chaos import observe, options
+from picacheck.chaos.canary import CANARY_TABLE, Canary, compare_counts
+from picacheck.chaos.context import ChaosContext
+from picacheck.chaos.experiment import Experiment, Fault, Rollback, Window, recovered_and_stable
+from picacheck.chaos.journal import ClaimVerdict, Observation, recovery_precision, recovery_time, unavailable_seconds
+from picacheck.claims import Verdict
+from picacheck.databases.live import LiveDatabase, resolve
 
 NAME = "kill-db-container"
 CLAIMS = ["X4"]
 CANARY_ROWS_BEFORE = 3  # acknowledged rows before the fault
-RECOVERY_WAIT = 180  # seconds the rollback waits for the server before acting, then after acting
+RECOVERY_WAIT = 180  # seconds the rollback waits for the server, after acting
+STABLE = 10.0  # seconds of good answers that make a recovery settled
+OPTIONS = (options.database("database", options.first_database, "the database whose container is killed"),
+           options.seconds("duration", 90, "the longest observation of the fault", maximum=900))
+RUNS = ({"database": options.each_database},)
+
+def touches(options: dict) -> set[str]:
+    """What the experiment disturbs: one database and the applications it backs."""
+    return {f"database {options['database']}"}
 
 
-def build(ctx: observe.ChaosContext, database: str = "mysql", duration: str = "90") -> Experiment:
-    db = databases.resolve_database(ctx.inventory, database)
-    access = databases.DatabaseAccess(ctx, db)
-    canary = databases.Canary(access)
-    apps = databases.apps_of(ctx.inventory, db.name)
-    state: dict = {"manual_action": None}
 
-    db_probe = f"{access.service} answers (SELECT 1 in its task)"
-    canary_probe = f"canary insert into {db.database}.{databases.CANARY_TABLE}"
-    task_probe = f"{access.service} task container"
+def needs(inventory) -> str | None:
+    """Why this environment cannot run the experiment (None: it can)."""
+    return None if inventory.databases and inventory.swarm else "no database running as a Swarm service"
 
-    def canary_ready() -> tuple[bool, str]:
+
+@dataclass
+class State:
+    killed: str | None = None  # the container killed
+    killed_on: str | None = None
+    replicas: int | None = None
+    fault_at: float | None = None
+    acked_before_fault: int | None = None
+    answering_at_rollback: bool | None = None
+    answered_after: float | None = None
+    manual_action: str | None = None
+    container_after: str | None = None
+    node_after: str | None = None
+    canary: dict = field(default_factory=dict)
+    canary_read: str = "not read"
+    counts_before: dict | None = None
+    counts_after: dict | None = None
+
+
+class KillDbContainer:
+    def __init__(self, ctx: ChaosContext, database: str):
+        self.db = resolve(ctx.inventory, database)
+        self.live = LiveDatabase(ctx.inventory, ctx.hosts, self.db)
+        self.canary = Canary(self.live)
+        self.apps = observe.applications_answer(ctx.inventory, observe.services_backed_by(ctx.inventory, self.db.name))
+        self.state = State()
+        self.db_probe = f"{self.live.service} answers (SELECT 1 in its task)"
+        self.canary_probe = f"canary insert into {self.live.database}.{CANARY_TABLE}"
+        self.task_probe = f"{self.live.service} task container"
+
+    def canary_ready(self) -> tuple[bool, str]:
         """Before the fault: the canary runs and the server acknowledged a few rows. After the
         rollback (canary dropped): the server still accepts writes."""
-        if canary.finished:
-            return access.accepts_writes()()
-        canary.start()
-        acked = len(canary.acked())
+        if self.canary.finished:
+            return self.live.accepts_writes()()
+        self.canary.start()
+        acked = len(self.canary.acked())
         if acked < CANARY_ROWS_BEFORE:
             return False, f"{acked} canary rows acknowledged"
-        state["counts_before"] = access.row_counts()  # the application's tables, just before the fault
-        return True, f"{acked} canary rows acknowledged; {len(state['counts_before'] or {})} tables counted"
+        self.state.counts_before = self.live.row_counts(exclude=(CANARY_TABLE,))
+        return True, f"{acked} canary rows acknowledged; {len(self.state.counts_before or {})} tables counted"
 
-    def task_container() -> tuple[bool, str]:
-        location = access.locate()
+    def task_container(self) -> tuple[bool, str]:
+        location = self.live.locate()
         if location is None:
             return False, "no running task"
-        replaced = location.container != state.get("killed")
+        replaced = location.container != self.state.killed
         return True, f"{location.container[:12]} on {location.node}" + (" (new)" if replaced else " (the killed one)")
 
-    def inject() -> None:
-        location = access.locate()
+    def inject(self) -> None:
+        location = self.live.locate()
         if location is None:
-            raise RuntimeError(f"no running task of {access.service} to kill")
-        state["killed"] = location.container
-        state["killed_on"] = location.node
-        state["acked_before_fault"] = len(canary.acked())
-        state["fault_at"] = time.time()
-        access.kill(location)
+            raise RuntimeError(f"no running task of {self.live.service} to kill")
+        self.state.replicas = self.live.replicas()
+        self.state.killed, self.state.killed_on = location.container, location.node
+        self.state.acked_before_fault = len(self.canary.acked())
+        self.state.fault_at = time.time()
+        self.live.kill(location)
 
-    def rollback() -> None:
-        """Help the server back only if Swarm did not, then verify the canary and drop it."""
+    def help_back(self) -> None:
+        """Only if Swarm did not bring the server back by itself."""
+        if self.state.fault_at is None:
+            return
         try:
-            if state.get("fault_at"):
-                try:
-                    access.wait_answers(timeout=30)
-                    state["answering_at_rollback"] = True
-                    state["answered_after"] = round(time.time() - state["fault_at"], 1)
-                except Exception:  # noqa: BLE001 - Swarm did not bring it back: act
-                    state["answering_at_rollback"] = False
-                    wanted = state.get("replicas") or 1
-                    if (access.replicas() or 0) < 1:
-                        access.scale(wanted)
-                        state["manual_action"] = f"docker service scale {access.service}={wanted}"
-                    else:
-                        access.force_restart()
-                        state["manual_action"] = f"docker service update --force {access.service}"
-            if canary.created:
-                location = access.wait_answers(timeout=RECOVERY_WAIT)
-                if state.get("killed"):
-                    state["container_after"] = location.container
-                    state["node_after"] = location.node
-        finally:
-            canary.stop()
-            canary.finished = True  # from now on the steady state checks plain writes
-            if canary.created:
-                present, how = canary.present(timeout=30)
-                state["canary"] = canary.summary(present)
-                state["canary_read"] = how
-                if state.get("fault_at"):
-                    state["counts_after"] = access.row_counts()
-                canary.drop()
+            self.live.wait_answers(timeout=30)
+            self.state.answering_at_rollback = True
+            self.state.answered_after = round(time.time() - self.state.fault_at, 1)
+        except Exception:  # noqa: BLE001 - Swarm did not bring it back: act
+            self.state.answering_at_rollback = False
+            wanted = self.state.replicas or 1
+            if (self.live.replicas() or 0) < 1:
+                self.live.scale(wanted)
+                self.state.manual_action = f"docker service scale {self.live.service}={wanted}"
+            else:
+                self.live.force_restart()
+                self.state.manual_action = f"docker service update --force {self.live.service}"
+        location = self.live.wait_answers(timeout=RECOVERY_WAIT)
+        self.state.container_after, self.state.node_after = location.container, location.node
 
-    observers = {db_probe: access.answers(), canary_probe: canary.observer(), task_probe: task_container,
-                 **databases.app_probes(ctx, apps)}
-    steady = {db_probe: access.answers(), f"canary rows acknowledged by {access.service}": canary_ready,
-              **databases.app_probes(ctx, apps)}
+    def drop_canary(self) -> None:
+        """Stop the canary, read back which rows survived, drop its table."""
+        self.canary.stop()
+        self.canary.finished = True  # from now on the steady state checks plain writes
+        if not self.canary.created:
+            return
+        present, self.state.canary_read = self.canary.present(timeout=30)
+        self.state.canary = self.canary.summary(present)
+        if self.state.fault_at:
+            self.state.counts_after = self.live.row_counts(exclude=(CANARY_TABLE,))
+        self.canary.drop()
 
-    def measure(timeline: list[Observation]):
-        end = max(o.t for o in timeline)
-        rto = recovery_time(timeline, db_probe)
-        new_container = state.get("container_after") not in (None, state.get("killed"))
-        by_itself = state.get("answering_at_rollback") is True and state.get("manual_action") is None
-        canary_figures = state.get("canary", {})
-        lost = canary_figures.get("lost")
-        counts = databases.compare_counts(state.get("counts_before"), state.get("counts_after"))
-        app_names = [p for p in observers if " via " in p]
-        figures = {
-            "database": db.name, "service": access.service, "engine": db.engine,
-            "killed_container": (state.get("killed") or "")[:12], "killed_on": state.get("killed_on"),
-            "container_after": (state.get("container_after") or "")[:12], "node_after": state.get("node_after"),
-            "fault_seconds": round(end, 1),
-            "rto_seconds": rto, "answering_at_rollback_after_seconds": state.get("answered_after"),
-            "db_unavailable_seconds": unavailable_seconds(timeline, db_probe),
-            "restarted_by_swarm": bool(new_container and by_itself), "manual_action": state.get("manual_action"),
-            "canary": canary_figures, "canary_rows_before_fault": state.get("acked_before_fault"),
-            "tables": counts,
-            "apps_unavailable_seconds": {p: unavailable_seconds(timeline, p) for p in app_names},
-            "apps_recovery_seconds": {p: recovery_time(timeline, p) for p in app_names},
-        }
-        problems = []
-        if rto is None:
-            problems.append(f"the server did not answer again within the {end:.0f}s observed"
-                            + (f" (it did {state['answered_after']}s after the kill, by itself)"
-                               if by_itself and state.get("answered_after") else ""))
-        if not by_itself:
-            problems.append(f"it needed help: {state.get('manual_action') or 'not answering at the rollback'}")
-        elif not new_container:
-            problems.append("no new container replaced the killed one")
-        if lost is None:
-            problems.append(f"the canary rows could not be read back ({state.get('canary_read', 'not read')})")
-        elif lost:
-            problems.append(f"{lost} acknowledged rows lost ({canary_figures.get('lost_rows')})")
-        if counts.get("missing_tables"):
-            problems.append(f"tables gone: {counts['missing_tables'][:10]}")
-        evidence = (
-            f"{access.service} container {figures['killed_container']} killed on {state.get('killed_on')}; "
-            f"answering again after {rto if rto is not None else '-'} s "
-            f"(container {figures['container_after'] or '-'} on {state.get('node_after') or '-'}); "
-            f"canary: {canary_figures.get('acknowledged', '?')} inserts acknowledged, "
-            f"{canary_figures.get('present', '?')} present after, {lost if lost is not None else '?'} lost; "
-            f"tables {counts.get('tables_before')} before, {counts.get('tables_after')} after"
-            + (f"; apps unavailable {figures['apps_unavailable_seconds']}" if app_names else "")
-            + (f". Broken: {'; '.join(problems)}" if problems else "")
+    def experiment(self, duration: float) -> Experiment:
+        observers = {self.db_probe: self.live.answers(), self.canary_probe: self.canary.observer(),
+                     self.task_probe: self.task_container, **self.apps}
+        return Experiment(
+            name=NAME, claims=CLAIMS,
+            fault=Fault(f"SIGKILL the container of the {self.db.engine} service {self.live.service} on the node "
+                        f"that runs it (no clean shutdown), a canary writing rows into "
+                        f"{self.live.database}.{CANARY_TABLE}", self.inject),
+            steady_state={self.db_probe: self.live.answers(),
+                          f"canary rows acknowledged by {self.live.service}": self.canary_ready, **self.apps},
+            observers=observers,
+            rollbacks=[Rollback("help the server back if Swarm did not", self.help_back),
+                       Rollback("stop the canary and drop its table", self.drop_canary)],
+            measure=self.measure,
+            window=Window(maximum=duration, minimum=STABLE,
+                          settled=recovered_and_stable([self.db_probe, self.canary_probe, *self.apps], STABLE)),
+            steady_state_after_timeout=300, steady_state_before_timeout=90,
         )
+
+    def measure(self, timeline: list[Observation]):
+        figures = self.figures(timeline)
+        problems = self.problems(figures, max(o.t for o in timeline))
+        s, canary = self.state, figures["canary"]
+        evidence = (
+            f"{self.live.service} container {figures['killed_container']} killed on {s.killed_on}; "
+            f"answering again after {figures['rto_seconds'] if figures['rto_seconds'] is not None else '-'} s "
+            f"(±{figures['rto_precision_seconds']} s; container {figures['container_after'] or '-'} on "
+            f"{s.node_after or '-'}); canary: {canary.get('acknowledged', '?')} inserts acknowledged, "
+            f"{canary.get('present', '?')} present after, {canary.get('lost', '?')} lost; tables "
+            f"{figures['tables'].get('tables_before')} before, {figures['tables'].get('tables_after')} after"
+            + (f"; apps unavailable {figures['apps_unavailable_seconds']}" if self.apps else "")
+            + (f". Broken: {'; '.join(problems)}" if problems else ""))
         return figures, [ClaimVerdict("X4", Verdict.broken if problems else Verdict.holds, evidence)]
 
-    def inject_and_remember_replicas() -> None:
-        state["replicas"] = access.replicas()
-        inject()
+    def figures(self, timeline: list[Observation]) -> dict:
+        s = self.state
+        by_itself = s.answering_at_rollback is True and s.manual_action is None
+        return {
+            "database": self.db.name, "service": self.live.service, "engine": self.db.engine,
+            "killed_container": (s.killed or "")[:12], "killed_on": s.killed_on,
+            "container_after": (s.container_after or "")[:12], "node_after": s.node_after,
+            "fault_seconds": round(max(o.t for o in timeline), 1),
+            "rto_seconds": recovery_time(timeline, self.db_probe),
+            "rto_precision_seconds": recovery_precision(timeline, self.db_probe),
+            "answering_at_rollback_after_seconds": s.answered_after,
+            "db_unavailable_seconds": unavailable_seconds(timeline, self.db_probe),
+            "restarted_by_swarm": bool(s.container_after not in (None, s.killed) and by_itself),
+            "answered_by_itself": by_itself, "manual_action": s.manual_action,
+            "canary": s.canary, "canary_read": s.canary_read, "canary_rows_before_fault": s.acked_before_fault,
+            "tables": compare_counts(s.counts_before, s.counts_after),
+            "apps_unavailable_seconds": {p: unavailable_seconds(timeline, p) for p in self.apps},
+            "apps_recovery_seconds": {p: recovery_time(timeline, p) for p in self.apps},
+        }
 
-    return Experiment(
-        name=NAME,
-        claims=CLAIMS,
-        description=(f"SIGKILL the container of the {db.engine} service {access.service} on the node that runs it "
-                     f"(no clean shutdown), a canary writing rows into {db.database}.{databases.CANARY_TABLE}; "
-                     f"afterwards drop the canary (and help the service back only if Swarm did not)"),
-        steady_state=steady,
-        inject=inject_and_remember_replicas,
-        rollback=rollback,
-        observers=observers,
-        fault_duration=float(duration),
-        measure=measure,
-        steady_state_timeout=300,
-        steady_state_before_timeout=90,
-    )
+    def problems(self, figures: dict, end: float) -> list[str]:
+        found = []
+        if figures["rto_seconds"] is None:
+            found.append(f"the server did not answer again within the {end:.0f}s observed"
+                         + (f" (it did {self.state.answered_after}s after the kill, by itself)"
+                            if figures["answered_by_itself"] and self.state.answered_after else ""))
+        if not figures["answered_by_itself"]:
+            found.append(f"it needed help: {self.state.manual_action or 'not answering at the rollback'}")
+        elif not figures["restarted_by_swarm"]:
+            found.append("no new container replaced the killed one")
+        lost = figures["canary"].get("lost")
+        if lost is None:
+            found.append(f"the canary rows could not be read back ({self.state.canary_read})")
+        elif lost:
+            found.append(f"{lost} acknowledged rows lost ({figures['canary'].get('lost_rows')})")
+        if figures["tables"].get("missing_tables"):
+            found.append(f"tables gone: {figures['tables']['missing_tables'][:10]}")
+        return found
+
+
+def build(ctx: ChaosContext, database: str, duration: float) -> Experiment:
+    return KillDbContainer(ctx, database).experiment(duration)

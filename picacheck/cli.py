@@ -92,6 +92,13 @@ def _flush_quietly() -> None:
             pass
 
 
+def _services(text: str) -> list[str]:
+    services = [name.strip() for name in text.split(",") if name.strip()]
+    if not services:
+        raise argparse.ArgumentTypeError("expected SERVICE[,SERVICE…]")
+    return services
+
+
 class _Parser(argparse.ArgumentParser):
     """Bad arguments: one line and exit 2 (argparse's usage stays behind --help)."""
 
@@ -118,6 +125,8 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default=None,
                         help="findings at or above this severity fail the run (exit 1); default: none on a lab "
                              "(its findings are the documentation's), high on staging and production")
+    verify.add_argument("--with-load", type=_services, default=None, metavar="SERVICE[,SERVICE…]",
+                        help="with --chaos: these services' users run during every experiment (game day, X8)")
     verify.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     verify.set_defaults(handler=_verify)
 
@@ -140,6 +149,12 @@ def _parser() -> argparse.ArgumentParser:
     chaos.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                        help="experiment option, e.g. --option victim=pica01")
     chaos.add_argument("--reports", default=None, help="where run folders go (default: reports/ of the clone)")
+    chaos.add_argument("--manual-fault", action="store_true",
+                       help="the fault is made by hand (a hypervisor's power through vPro, a disk pulled): you are "
+                            "told what to do and when, on the terminal; the rest runs and is journaled as usual")
+    chaos.add_argument("--with-load", type=_services, default=None, metavar="SERVICE[,SERVICE…]",
+                       help="game day: these services' users run at their SLO's pace during the whole experiment; "
+                            "the journal and the timeline carry the users' view (X8)")
     chaos.set_defaults(handler=_chaos)
 
     load = commands.add_parser(
@@ -191,7 +206,7 @@ def _verify(args: argparse.Namespace) -> int:
 
     return run.verify(inventory_path=args.inventory, layers=args.layer, reports_root=args.reports,
                       extra=args.pytest_args, with_chaos=args.chaos, fail_on=args.fail_on,
-                      allow_production=args.allow_production, history=args.history)
+                      allow_production=args.allow_production, history=args.history, with_load=args.with_load)
 
 
 def _chaos(args: argparse.Namespace) -> int:
@@ -203,7 +218,8 @@ def _chaos(args: argparse.Namespace) -> int:
         if not sep or not key:
             raise UserError(f"--option {option!r}: expected KEY=VALUE")
         options[key] = value
-    return run.chaos(args.name, args.inventory, args.dry_run, args.allow_production, options, args.reports)
+    return run.chaos(args.name, args.inventory, args.dry_run, args.allow_production, options, args.reports,
+                     manual_fault=args.manual_fault, with_load=args.with_load)
 
 
 def _load(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ and points reports/latest at it; earlier runs are kept.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -20,6 +21,7 @@ from picacheck import guard, secrets
 from picacheck.inventory.default import default_inventory_path, inventory_path_or_default
 from picacheck.kit.grant import CommandGrant
 from picacheck.kit.layers import claims_of
+from picacheck.probes.remote import HostPool
 from picacheck.progress import say
 from picacheck.report import publish_run
 from picacheck.report.history import DEFAULT_NAME as HISTORY_NAME
@@ -37,7 +39,8 @@ def _suite() -> Path:
 
 def verify(inventory_path: str | None, layers: list[str] | None, reports_root: str | None, extra: list[str],
            with_chaos: bool = False, fail_on: str | None = None, allow_production: bool = False,
-           confirm: guard.Confirm | None = None, history: str | None = None) -> int:
+           confirm: guard.Confirm | None = None, history: str | None = None,
+           with_load: list[str] | None = None) -> int:
     inventory_path = inventory_path_or_default(inventory_path)
     inventory = load_inventory(inventory_path)
     changes = with_chaos or not layers or "load" in layers
@@ -71,6 +74,7 @@ def verify(inventory_path: str | None, layers: list[str] | None, reports_root: s
             "-p",
             "no:hypothesispytest",  # the project's own tests use hypothesis, the checks do not: 1 s per process
             *([f"--fail-on={fail_on}"] if fail_on else []),
+            *([f"--with-load={','.join(with_load)}"] if with_load and with_chaos else []),
             *parallel_by_default(extra),
             *extra,
         ],
@@ -221,26 +225,42 @@ def machine_control(inventory: Inventory, hosts):
 
 
 def chaos(name: str, inventory_path: str | None, dry_run: bool, allow_production: bool,
-          options: dict[str, str], reports_root: str | None = None) -> int:
-    """Run one experiment as `picacheck chaos NAME`: journal and timeline in a run folder."""
+          options: dict[str, str], reports_root: str | None = None, manual_fault: bool = False,
+          operator: guard.Confirm | None = None, with_load: list[str] | None = None) -> int:
+    """Run one experiment as `picacheck chaos NAME`: journal and timeline in a run folder.
+    The name and the options are checked before anything (also for a dry run, which touches
+    nothing and needs no grant, on production too)."""
     from picacheck.chaos import catalog
+    from picacheck.chaos.context import ChaosContext
     from picacheck.report.timeline import render_timeline
 
-    inventory = load_inventory(inventory_path or default_inventory_path())
-    catalog.load(name)  # an unknown name fails before anything else
-    if not dry_run:
-        catalog.refuse_production(inventory, allow_production)
-    ctx = catalog.context(inventory, allow_production=allow_production)
-    if not dry_run:
-        ctx.vms = machine_control(inventory, ctx.hosts)
-    if dry_run:
-        journal_path = Path("/dev/null")  # nothing is written on a dry run
-    else:
-        journal_path = new_run_dir(Path(reports_root) if reports_root else REPO / "reports") / "chaos" / f"{name}.json"
+    inventory = load_inventory(inventory_path_or_default(inventory_path))
+    catalog.options_of(name, options, inventory)
+    grant = None if dry_run else guard.decide(inventory, guard.Access.change, allow_production=allow_production,
+                                              what=f"chaos {name}")
+    if manual_fault and operator is None:
+        if not dry_run and not sys.stdin.isatty():
+            raise UserError("--manual-fault asks an operator on a terminal: there is none")
+        operator = guard.terminal_confirm
+    hosts = HostPool(inventory, grant=grant)
+    run_dir = None if dry_run else new_run_dir(Path(reports_root) if reports_root else REPO / "reports")
+    journal_path = run_dir / "chaos" / f"{name}.json" if run_dir else None
+    companions = []
+    if with_load and not dry_run:
+        from picacheck.load.users_view import UsersDuringFault
+
+        companions.append(UsersDuringFault(inventory, inventory_path_or_default(inventory_path), with_load,
+                                           run_dir / "chaos" / f"{name}-users", grant))
+    elif with_load:
+        say(f"[dry-run] {name}: the users of {', '.join(with_load)} at their SLO's pace during the whole experiment")
     try:
-        journal = catalog.run_named(name, ctx, journal_path, dry_run=dry_run, **options)
+        ctx = ChaosContext(inventory, hosts, None if dry_run else machine_control(inventory, hosts), grant)
+        journal = catalog.run_named(name, ctx, journal_path, options, dry_run=dry_run,
+                                    operator=operator if manual_fault else None, companions=companions)
     finally:
-        ctx.hosts.close()
+        hosts.close()
+        if run_dir:
+            publish(run_dir, f"chaos/{name}.json")
     if dry_run:
         return 0
     if journal.timeline:

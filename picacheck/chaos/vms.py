@@ -11,6 +11,7 @@ from typing import Protocol
 
 from picacheck.errors import UserError
 from picacheck.inventory import Inventory
+from picacheck.probes import ssh
 from picacheck.probes.remote import HostPool
 
 
@@ -48,10 +49,12 @@ class ProxmoxVms:
         self._qm(name, "start")
 
     def kill_hypervisor(self, name: str) -> None:
-        raise UserError(
-            f"killing the physical host {name} is not automated: pull its power through vPro by hand, "
-            "then run the experiment's observation with --manual-fault"
-        )
+        raise UserError(f"killing the physical host {name} is not automated: run the experiment with "
+                        "--manual-fault, and pull its power through vPro when you are told to")
 
     def start_hypervisor(self, name: str) -> None:
-        raise UserError(f"start {name} again through vPro (remote power on)")
+        """Done when it answers SSH again (after the operator powered it on); else say how."""
+        connection = self.inventory.hosts[name].ssh
+        if connection.jump or ssh.banner_check(connection.address, connection.port, connection.connect_timeout) is None:
+            return
+        raise UserError(f"{name} does not answer SSH: power it on again through vPro")

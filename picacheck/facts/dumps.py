@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import zoneinfo
 from dataclasses import dataclass
 
 from picacheck.facts.errors import ParseError
@@ -38,6 +39,18 @@ def parse_dump_name(name: str) -> datetime.datetime:
         return datetime.datetime.strptime(match["stamp"], "%Y.%m.%d.%H%M%S")
     except ValueError as error:
         raise ParseError("dump name", f"{name!r} is not a valid date ({error})") from None
+
+
+def dump_started_epoch(name: str, zone: str = "UTC") -> float:
+    """When the dump began, in seconds since the epoch. Its name is the dump job's local time
+    (`date` in the job's container), so it is read in the zone the inventory documents for the
+    job (a container's zone is UTC unless TZ is set), never in the zone of the host that keeps
+    the files: the two differ on a host outside UTC."""
+    try:
+        tz = zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ParseError("dump name", f"unknown time zone {zone!r}") from None
+    return parse_dump_name(name).replace(tzinfo=tz).timestamp()
 
 
 def dump_is_complete(engine: str, tail: str) -> bool:

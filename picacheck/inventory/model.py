@@ -19,7 +19,7 @@ from picacheck.inventory.consistency import problems
 from picacheck.inventory.values import (Brick, Endpoint, EnvVar, HostAddress, HostName, Int, IPAddress,
                                         IPInterface, IPNetwork, IPv4Address, IPv4Interface, IPv6Address,
                                         IPv6Interface, LocalPath, Name, Number, Port, RemotePath, Schedule, Text,
-                                        Url, UrlPath, Word)
+                                        TimeZone, Url, UrlPath, Word)
 
 
 class Strict(BaseModel):
@@ -219,6 +219,9 @@ class Slo(Strict):
     min_rps: Number = Field(ge=0)
     users: Int = Field(10, ge=1, le=100_000)
     duration_s: Int = Field(30, ge=1, le=3600)
+    # How long the users may see failing requests while a service node fails (X8); None: not
+    # documented (the users' view is then measured and reported, the claim not checked).
+    max_outage_s: Number | None = Field(None, ge=0, le=86400)
 
 
 class Service(Strict):
@@ -286,6 +289,7 @@ class DumpPolicy(Strict):
     grace_minutes: Number = Field(30, ge=0)
     max_backups: Int = Field(ge=1, le=1_000_000)
     name_format: Text = "%Y.%m.%d.%H%M%S.sql"
+    name_timezone: TimeZone = "UTC"  # the zone the dump job names its files in (its container's: UTC unless TZ)
     cron_time: Schedule | None = None
 
 

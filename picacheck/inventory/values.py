@@ -21,6 +21,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from typing import Annotated
+import zoneinfo
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, Strict
@@ -80,6 +81,17 @@ def _text(value: str) -> None:
 
 
 Name = Annotated[str, _checked(_name)]
+
+
+def _time_zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"not a time zone (an IANA name such as UTC or Europe/Paris): {value!r}") from None
+    return value
+
+
+TimeZone = Annotated[str, _checked(_time_zone)]
 Word = Annotated[str, _checked(_matching(_WORD, "expected one word (not empty, no spaces)"))]
 Text = Annotated[str, _checked(_text)]
 RemotePath = Annotated[str, _checked(_matching(_REMOTE_PATH,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 
 import pytest
 
@@ -42,11 +43,14 @@ def record_unreachable(config: pytest.Config, unreachable: dict[str, str]) -> No
     unreachable_hosts(config).update(unreachable)
 
 
+_say_lock = threading.Lock()  # experiments running together report from their threads
+
+
 def say(config: pytest.Config, line: str, colour: bool = True) -> None:
     """A line on the terminal now, past pytest's capture of the checks' output."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     capture = config.pluginmanager.get_plugin("capturemanager")
-    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+    with _say_lock, capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
         if reporter is None or is_worker(config):  # a worker's stdout is its channel to the controller
             print(line, file=sys.stderr, flush=True)
             return
@@ -84,16 +88,17 @@ def preflight(config: pytest.Config, pool: HostPool) -> dict[str, str]:
 def preflight_alone(config: pytest.Config) -> dict[str, str]:
     """The pre-flight without a pool for the checks (pytest-xdist's controller runs none)."""
     inventory = inventory_of(config)
+    pool = None
     try:
         grant = given_grant(config) or guard.decide(inventory, guard.Access.read, what="this run")
         pool = HostPool(inventory, remember_unreachable=True, grant=grant)
-    except UserError as error:
+        return preflight(config, pool)
+    except UserError as error:  # the production guard: exit 2, as the workers would
         print(f"picacheck: {error}", file=sys.stderr)
         pytest.exit(str(error), returncode=2)
-    try:
-        return preflight(config, pool)
     finally:
-        pool.close()
+        if pool is not None:
+            pool.close()
 
 
 @pytest.fixture(scope="session")

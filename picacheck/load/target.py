@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from picacheck import guard
+from picacheck import secrets as scrubber
 from picacheck.errors import UserError
 from picacheck.inventory.model import Inventory, Service
 
@@ -125,11 +126,21 @@ def target_for(inventory: Inventory, service: Service, inventory_path: str | Pat
     guard.require(inventory, grant, guard.Access.change, f"the load test of {service.name}")
     scenario = scenario_of(service)
     addresses = tuple(inventory.round_robin_addresses().values())
-    secrets = {}
+    secret_files = {}
     if service.kind in SECRETS:
         spec = SECRETS[service.kind]
-        secrets[spec.option] = str(secret_file(spec, inventory_path, environ))
+        path = secret_file(spec, inventory_path, environ)
+        secret_files[spec.option] = str(path)
+        _remember(path)  # locust reads it itself: the scrubber must know it too
     paths = (service.health_path,) if scenario == "static" else ()
     return Target(service=service.name, kind=service.kind, domain=service.domain, scenario=scenario,
                   addresses=addresses, ca_file=inventory.tls.ca_file, dns_servers=tuple(inventory.dns.servers),
-                  secret_files=secrets, paths=paths)
+                  secret_files=secret_files, paths=paths)
+
+
+def _remember(path: Path) -> None:
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return  # the locustfile says why it cannot read it
+    scrubber.remember(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 
 from picacheck.facts import corosync, gluster, swarm, systemd, traefik
 from picacheck.facts.errors import ParseError
@@ -30,8 +31,15 @@ def corosync_unit(host: RemoteHost) -> systemd.UnitFile:
 # --- GlusterFS ---------------------------------------------------------------------------
 
 
-def peer_status(host: RemoteHost) -> gluster.PeerStatus:
-    return host.parsed("gluster peer status", gluster.parse_peer_status)
+def _bounded(command: str, timeout: int | None) -> str:
+    """A gluster command killed on the host after `timeout` s: during a partition gluster
+    hangs, and a hung command would hold its SSH session."""
+    return f"timeout -s KILL {timeout} {command}" if timeout else command
+
+
+def peer_status(host: RemoteHost, timeout: int | None = None) -> gluster.PeerStatus:
+    return host.parsed(_bounded("gluster peer status", timeout), gluster.parse_peer_status,
+                       timeout=timeout + 1 if timeout else None)
 
 
 def volume_info(host: RemoteHost, volume: str) -> gluster.GlusterVolume:
@@ -48,8 +56,10 @@ def volume_status(host: RemoteHost, volume: str) -> gluster.VolumeStatus:
     return status
 
 
-def heal_info(host: RemoteHost, volume: str) -> gluster.HealInfo:
-    return host.parsed(f"gluster volume heal {volume} info", gluster.parse_heal_info)
+def heal_info(host: RemoteHost, volume: str, variant: str = "", timeout: int | None = None) -> gluster.HealInfo:
+    """`gluster volume heal VOLUME info [split-brain]`."""
+    command = f"gluster volume heal {volume} info {variant}".strip()
+    return host.parsed(_bounded(command, timeout), gluster.parse_heal_info, timeout=timeout + 1 if timeout else None)
 
 
 # --- Docker Swarm (the Docker API over SSH, read into picacheck/facts/swarm.py's facts) ---------
@@ -60,6 +70,25 @@ def swarm_nodes(host: RemoteHost, timeout: int | None = None) -> tuple[swarm.Swa
     with docker_client(host, **({"timeout": timeout} if timeout else {})) as client:
         nodes = client.nodes.list()
     return tuple(_read(host, swarm.node_from_api, node.attrs) for node in nodes)
+
+
+@dataclass(frozen=True)
+class SwarmMember:
+    """Deprecated: the old shape of a node, for picacheck/chaos/observe.py until it reads
+    swarm_nodes() (m.state == "ready" → node.ready, m.leader → node.is_leader). Delete then."""
+
+    hostname: str
+    state: str
+    availability: str
+    role: str
+    leader: bool
+
+
+def swarm_members(host: RemoteHost, timeout: int | None = None) -> list[SwarmMember]:
+    """Deprecated: see SwarmMember."""
+    return [SwarmMember(node.hostname, (node.status or "").lower(), (node.availability or "").lower(),
+                        "manager" if node.is_manager else "worker", bool(node.is_leader))
+            for node in swarm_nodes(host, timeout)]
 
 
 def swarm_networks(host: RemoteHost) -> dict[str, str]:

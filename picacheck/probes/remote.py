@@ -124,7 +124,7 @@ class TimedParamikoBackend(ParamikoBackend):
     """
 
     def __init__(self, name: str, ssh_config: Path, connect_timeout: int, command_timeout: int,
-                 remember_unreachable: bool = False, sudo: bool = False):
+                 remember_unreachable: bool = False, sudo: bool = False, before_connecting=lambda: None):
         # testinfra wraps every command in get_sudo_command() when `sudo` is set.
         super().__init__(name, ssh_config=str(ssh_config), timeout=connect_timeout, sudo=sudo)
         self.name = name
@@ -132,6 +132,7 @@ class TimedParamikoBackend(ParamikoBackend):
         self.connect_timeout = connect_timeout
         self.command_timeout = command_timeout
         self.remember_unreachable = remember_unreachable
+        self.before_connecting = before_connecting
         self.target = ssh.Target.from_ssh_config(name, ssh_config)
         self.unreachable: str | None = None  # the reason, once a connection failed
         self._connect_lock = threading.Lock()
@@ -153,6 +154,7 @@ class TimedParamikoBackend(ParamikoBackend):
                 return existing
             if self.unreachable and self.remember_unreachable:
                 raise HostUnreachable(self.name, self.unreachable)
+            self.before_connecting()
             try:
                 client = ssh.connect(self.target, self.connect_timeout)
             except HostUnreachable as error:
@@ -275,8 +277,8 @@ class HostPool:
 
     def __init__(self, inventory: Inventory, ssh_config: Path | None = None, remember_unreachable: bool = False,
                  grant: guard.Grant | None = None):
-        guard.require(inventory, grant, guard.Access.read, "this run's connections")
         self.inventory = inventory
+        self.grant = grant  # asked before the first connection (a dry run makes hosts, connects to none)
         self._own_config_dir = None if ssh_config else Path(tempfile.mkdtemp(prefix="picacheck-ssh-"))
         self.ssh_config = ssh_config or write_ssh_config(inventory, self._own_config_dir)
         self.remember_unreachable = remember_unreachable
@@ -290,9 +292,14 @@ class HostPool:
                     raise UserError(f"no host named {name!r} in the inventory")
                 connection = self.inventory.hosts[name].ssh
                 backend = TimedParamikoBackend(name, self.ssh_config, connection.connect_timeout,
-                                               connection.command_timeout, self.remember_unreachable, connection.sudo)
+                                               connection.command_timeout, self.remember_unreachable, connection.sudo,
+                                               before_connecting=self.allowed)
                 self._hosts[name] = RemoteHost(name, backend)
             return self._hosts[name]
+
+    def allowed(self) -> None:
+        """The production guard, before any connection (see picacheck/guard.py)."""
+        guard.require(self.inventory, self.grant, guard.Access.read, "this run's connections")
 
     def preflight(self) -> dict[str, str]:
         """Ask every host for its SSH banner at once; return the unreachable ones and why.
@@ -300,6 +307,7 @@ class HostPool:
         Those hosts are marked unreachable in this pool, so that their checks fail at once
         with the reason instead of each waiting for its own timeout.
         """
+        self.allowed()
         direct = {name: host.ssh for name, host in self.inventory.hosts.items() if not host.ssh.jump}
         with ThreadPoolExecutor(max_workers=min(32, max(1, len(direct)))) as pool:
             answers = dict(zip(direct, pool.map(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from picacheck.chaos.runner import Observation, unavailable_seconds
+from picacheck.chaos.journal import Observation, unavailable_seconds
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,8 @@ EXPERIMENT_TIMEOUT = 1500  # seconds for one `picacheck chaos` run, all phases i
 
 # (experiment, options, claims it must give a verdict on, figures its journal must hold)
 RUNS = [
-    ("kill-db-container", {"database": "mysql"}, ["X4"],
-     ["rto_seconds", "canary", "restarted_by_swarm", "tables"]),
+    ("kill-db-container", {"database": "mysql", "with_load": "etherpad"}, ["X4"],
+     ["rto_seconds", "canary", "restarted_by_swarm", "tables", "users"]),
     ("kill-db-container", {"database": "postgresql"}, ["X4"],
      ["rto_seconds", "canary", "restarted_by_swarm", "tables"]),
     ("lose-database", {"database": "mysql", "duration": "150", "dump_wait": "200"}, ["X5"],
@@ -48,8 +48,8 @@ RUNS = [
     ("lose-database", {"database": "postgresql", "duration": "150", "dump_wait": "200"}, ["X5"],
      ["rto_seconds", "rpo_seconds", "restore_ok", "canary", "tables", "dump_used"]),
     ("fail-disk", {}, ["X7"], ["rebuild_seconds", "write_samples"]),
-    ("kill-service-node", {"victim": "pica02", "duration": "60"}, ["X1", "X2", "X3", "C13"],
-     ["unavailable_seconds", "services_to_move"]),
+    ("kill-service-node", {"victim": "pica02", "duration": "60", "with_load": "etherpad,synapse"},
+     ["X1", "X2", "X3", "C13", "X8"], ["unavailable_seconds", "services_to_move", "users"]),
     ("partition-service-nodes", {"side": "pica01", "duration": "75"}, ["C9"],
      ["unavailable_seconds", "last_seen", "heal_seconds", "split_brain_entries", "resolved_by_latest_mtime"]),
 ]
@@ -124,9 +124,10 @@ def assert_suite_recovered(lab: Path, reports: Path, before: SuiteRun) -> SuiteR
 
 
 def chaos_command(lab: Path, reports: Path, name: str, options: dict) -> list[str]:
+    """`picacheck chaos NAME --option K=V …` (the `with_load` key becomes --with-load)."""
     args = [*_picacheck(), "chaos", name, "--inventory", str(lab), "--reports", str(reports)]
     for key, value in options.items():
-        args += ["--option", f"{key}={value}"]
+        args += ["--with-load", value] if key == "with_load" else ["--option", f"{key}={value}"]
     return args
 
 
@@ -159,7 +160,8 @@ def leftovers(ssh) -> str:
 
 
 @pytest.mark.parametrize("name, options, claims, figures", [
-    pytest.param(*run, id="-".join([run[0], *[v for k, v in run[1].items() if k in ("database", "victim", "side")]]))
+    pytest.param(*run, id="-".join([run[0], *[v for k, v in run[1].items() if k in ("database", "victim", "side")],
+                                    *(["with-load"] if "with_load" in run[1] else [])]))
     for run in RUNS
 ])
 def test_experiment_runs_and_the_lab_recovers(lab, ssh, tmp_path, suite_before, name, options, claims, figures):
@@ -184,6 +186,70 @@ def test_experiment_runs_and_the_lab_recovers(lab, ssh, tmp_path, suite_before, 
     if name == "lose-database":
         assert journal["figures"]["left_aside"] is None, journal["figures"]
         assert not leftovers(ssh), f"moved-aside data left on /DATA: {leftovers(ssh)}"
+    if "with_load" in options:
+        assert_users_view(lab, journal, options["with_load"].split(","))
+    assert_suite_recovered(lab, tmp_path, suite_before)
+
+
+def assert_users_view(lab: Path, journal: dict, services: list[str]) -> None:
+    """The users' view is there, per second, for every service, and agrees with the probes:
+    where the probe through the surviving node saw a service down, its users failed too."""
+    seen = {row["service"] for row in journal["users"]}
+    assert seen == set(services), f"users' view of {seen}, expected {services}"
+    assert any(row["t"] < 0 for row in journal["users"]), "no users' view before the fault"
+    for service in services:
+        figures = journal["figures"]["users"][service]
+        assert figures["requests_during_fault"] > 0, figures
+    if journal["experiment"] == "kill-service-node":
+        inventory = load_inventory(str(lab))
+        survivor = journal["figures"]["survivor"]
+        probes = {s.name: f"{s.domain} via {survivor}" for s in inventory.services if s.name in services}
+        from picacheck.load.users_view import consistency
+
+        assert consistency(journal, probes) == [], consistency(journal, probes)
+
+
+def test_kill_hypervisor_with_a_manual_fault_played_by_an_operator(lab, tmp_path, suite_before):
+    """`--manual-fault`: the suite asks for the fault on a terminal, a scripted operator
+    makes it (bob's UML and its VM killed, as a pulled plug would), then the repair; the
+    journal looks like the automatic run's, with the operator's answers."""
+    import os
+    import pty
+    import select
+
+    from picacheck.lab.control import LabVms
+
+    reports = tmp_path / "reports"
+    master, slave = pty.openpty()
+    process = subprocess.Popen([*chaos_command(lab, reports, "kill-hypervisor", {}), "--manual-fault"], cwd=REPO,
+                               stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    seen, vms = "", LabVms()
+    deadline = time.monotonic() + 600
+    try:
+        for cue, act in (("FAULT, by hand:", lambda: (vms.kill_hypervisor("bob"), vms.kill_vm("pica02"))),
+                         ("REPAIR, by hand:", lambda: (vms.start_hypervisor("bob"), vms.start_vm("pica02")))):
+            while cue not in seen:
+                assert time.monotonic() < deadline and process.poll() is None, f"no {cue!r}:\n{seen[-3000:]}"
+                if select.select([master], [], [], 1)[0]:
+                    seen += os.read(master, 65536).decode(errors="replace")
+            seen = seen.split(cue, 1)[1]
+            act()
+            os.write(master, b"done\n")
+        status = process.wait(timeout=600)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    journal = journal_of(reports, "kill-hypervisor")
+    assert status in (0, 1), seen[-3000:]
+    assert journal["outcome"] == "completed", journal.get("error")
+    assert [p["phase"] for p in journal["phases"]] == [
+        "steady state before", "manual fault", "observe", "rollback", "steady state after"]
+    assert [m["answer"] for m in journal["manual"]] == ["done", "done"]
+    assert {o["probe"] for o in journal["timeline"]} == {"quorum on alice", "ssh pica02"}
+    assert any(not o["ok"] for o in journal["timeline"] if o["probe"] == "ssh pica02"), "the fault was observed"
+    assert journal["verdicts"][0]["claim"] == "X6" and journal["verdicts"][0]["evidence"]
     assert_suite_recovered(lab, tmp_path, suite_before)
 
 

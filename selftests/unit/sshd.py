@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,3 +58,31 @@ def start_sshd(directory: Path, extra_config: str = "") -> Sshd:
             time.sleep(0.05)
     process.kill()
     raise RuntimeError(f"sshd did not listen on 127.0.0.1:{port}: {(directory / 'sshd.log').read_text()[-500:]}")
+
+
+class SilentListener:
+    """Accepts TCP connections and never says a word (a host whose sshd hangs, a firewall
+    that proxies): counts the connections it was asked for."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(50)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self.held.append(connection)
+
+    def close(self):
+        self.sock.close()
+        for connection in self.held:
+            connection.close()

@@ -16,12 +16,13 @@ from picacheck import documented
 from picacheck.facts.crontab import parse_crontab
 from picacheck.facts.dumps import parse_vzdump_name
 from picacheck.inventory.model import Backups, DumpPolicy
-from picacheck.secrets import Secret
 from picacheck.lab.backups import images, plan
 from picacheck.lab.backups import manage as backups_manage
 from picacheck.lab.hypervisors import vzdump
 from picacheck.lab.inventory import VM_PLACEMENT
-from picacheck.probes import restore
+from picacheck import restore
+from picacheck.databases import engines
+from picacheck.restore.compare import Comparison
 
 REPO = Path(__file__).resolve().parents[2]
 REPORT = REPO.parent / "shared" / "seed" / "000_f49f0423bc94ed1b.txt"
@@ -230,9 +231,9 @@ def test_a_report_script_that_runs_but_restores_other_data_does_not_restore():
 
 
 def test_identifiers_are_quoted():
-    assert restore._quote_ident("public.we\"ird", "postgresql") == '"public"."we""ird"'
-    assert restore._quote_ident("we`ird", "mysql") == "`we``ird`"
-    assert restore._quote_literal("it's") == "'it''s'"
+    assert engines.ENGINES["postgresql"].quote_ident("public.we\"ird") == '"public"."we""ird"'
+    assert engines.ENGINES["mysql"].quote_ident("we`ird") == "`we``ird`"
+    assert engines.quote_literal("it's") == "'it''s'"
 
 
 class _FakeServer:
@@ -252,9 +253,7 @@ class _FakeServer:
 
 
 def _compare(live: dict, newest: dict, previous: dict | None):
-    from picacheck.inventory.model import Database
-
-    engine = restore.ENGINES["postgresql"](Database(name="pg", engine="postgresql", database="db"), Secret("x"))
+    engine = engines.ENGINES["postgresql"]
     result = restore.DrillResult("pg", "postgresql", dump_complete=True, restore_status=0)
     witness = _FakeServer(previous) if previous is not None else None
     made = []
@@ -263,7 +262,7 @@ def _compare(live: dict, newest: dict, previous: dict | None):
         made.append(1)
         return witness
 
-    restore._compare(engine, _FakeServer(newest).query, _FakeServer(live).query, previous_dump, result)
+    Comparison(engine, "db", _FakeServer(newest).query, _FakeServer(live).query, previous_dump).run(result)
     return result, made
 
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 import random
 import socket
 import sys
-import threading
 
 import pytest
 
 from picacheck.inventory.model import Inventory
 from picacheck.probes import ssh
 from picacheck.probes.remote import HostPool
-from selftests.unit.sshd import SSHD, start_sshd
+from selftests.unit.sshd import SSHD, SilentListener, start_sshd
 
 pytestmark = pytest.mark.skipif(not SSHD.exists(), reason="needs /usr/sbin/sshd (scripts/bootstrap installs it)")
 
@@ -116,34 +115,6 @@ def test_a_wrong_key_is_an_authentication_failure_naming_the_user(target, tmp_pa
     wrong = ssh.Target("local", target.hostname, target.port, "root", str(other), None)
     with pytest.raises(ssh.HostUnreachable, match="SSH authentication failed as root"):
         ssh.connect(wrong, timeout=5)
-
-
-class SilentListener:
-    """Accepts TCP connections and never says a word (a host whose sshd hangs, a firewall
-    that proxies): counts the connections it was asked for."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(50)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                connection, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            self.held.append(connection)
-
-    def close(self):
-        self.sock.close()
-        for connection in self.held:
-            connection.close()
 
 
 @pytest.fixture

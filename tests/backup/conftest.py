@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from picacheck.probes import restore
+from picacheck import restore
 
 
 @pytest.fixture(scope="session")

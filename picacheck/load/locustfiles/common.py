@@ -69,6 +69,59 @@ def _add_options(parser) -> None:
         help="picacheck: where to note (JSON) when every user has finished its set-up and run a task")
     add("--run-id", env_var="PICACHECK_RUN_ID", default=_DEFAULT_RUN_ID, include_in_web_ui=False,
         help="picacheck: names this run's pads, accounts and rooms")
+    add("--request-log", env_var="PICACHECK_REQUEST_LOG", default="", include_in_web_ui=False,
+        help="picacheck: append one JSON line per request (wall time, name, ms, ok, node) to this file "
+             "(the users' view during a failure drill)")
+    add("--failover", env_var="PICACHECK_FAILOVER", action="store_true", default=False, include_in_web_ui=False,
+        help="picacheck: a user whose node does not answer at all moves to the next node, as a browser tries "
+             "the next address of a round-robin name")
+
+
+# --- the users' view: every request, one JSON line (names, times, outcome: no URL, no body) -----------
+
+_request_log: dict = {"file": None, "lines": []}
+
+
+@events.test_start.add_listener
+def _open_request_log(environment, **_kwargs) -> None:
+    path = option(environment, "request_log", "")
+    if path:
+        _request_log["file"] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed at test_stop
+        gevent.spawn(_flush_request_log_every_second)
+
+
+def _flush_request_log_every_second() -> None:
+    while _request_log["file"] is not None:
+        _flush_request_log()
+        gevent.sleep(1.0)
+
+
+def _flush_request_log() -> None:
+    handle, lines = _request_log["file"], _request_log["lines"]
+    if handle is not None and lines:
+        handle.write("".join(lines))
+        handle.flush()
+        lines.clear()
+
+
+@events.request.add_listener
+def _log_request(request_type, name, response_time, response=None, context=None, exception=None, **_kwargs) -> None:
+    user = (context or {}).get("picacheck_user")
+    if _request_log["file"] is not None:
+        status = getattr(response, "status_code", 0) or 0
+        _request_log["lines"].append(json.dumps(
+            {"t": round(time.time(), 3), "name": name, "ms": round(response_time or 0, 1), "ok": exception is None,
+             "status": status, "node": getattr(user, "node", None)}) + "\n")
+    if user is not None and exception is not None and not getattr(response, "status_code", 0):
+        user.fail_over()  # no HTTP answer at all: a browser would try the next address
+
+
+@events.test_stop.add_listener
+def _close_request_log(environment, **_kwargs) -> None:
+    _flush_request_log()
+    handle, _request_log["file"] = _request_log["file"], None
+    if handle is not None:
+        handle.close()
 
 
 # --- HTTPS to a pinned node, certificate verified against the CA file ---------------------
@@ -207,15 +260,29 @@ class PicacheckUser(FastHttpUser):
         addresses = node_addresses(self.domain, option(environment, "node_address", ""),
                                    option(environment, "dns_server", ""))
         self.worker = worker_index(environment)
+        self.addresses = addresses
         self.node = addresses[(self.number + self.worker) % len(addresses)]
-        agent = self.client.client
-        agent.clientpool = PinnedClientPool({self.domain: self.node}, **agent.clientpool.client_args)
+        self._pin(self.node)
+        self._failover = bool(option(environment, "failover", False))
         self.run_id = str(option(environment, "run_id", _DEFAULT_RUN_ID))
         self.label = f"{self.run_id}w{self.worker}u{self.number}"
         self._task_rate = float(option(environment, "task_rate", 0.0) or 0.0)
         self._think = _think_time(option(environment, "think_time", ""), self.default_think_time)
         self._last_start: float | None = None
         self._ready = False
+
+    def _pin(self, node: str) -> None:
+        agent = self.client.client
+        agent.clientpool = PinnedClientPool({self.domain: node}, **agent.clientpool.client_args)
+
+    def context(self) -> dict:
+        return {"picacheck_user": self}  # the request listener finds the user through it
+
+    def fail_over(self) -> None:
+        """With --failover: move to the next node (the user keeps it, as a browser would)."""
+        if self._failover and len(self.addresses) > 1:
+            self.node = self.addresses[(self.addresses.index(self.node) + 1) % len(self.addresses)]
+            self._pin(self.node)
 
     def wait_time(self) -> float:
         """Constant throughput (--task-rate) or a random think time."""
