@@ -19,6 +19,7 @@ from picacheck.errors import UserError
 from picacheck.inventory import EnvironmentKind, Inventory, load_inventory
 from picacheck import guard, secrets
 from picacheck.inventory.default import default_inventory_path, inventory_path_or_default
+from picacheck.kit.applicability import skipped_before_running
 from picacheck.kit.grant import CommandGrant
 from picacheck.kit.layers import claims_of
 from picacheck.probes.remote import HostPool
@@ -173,7 +174,7 @@ def render_plan(inventory: Inventory, items: list[pytest.Item]) -> str:
     by_claim: dict[str, list[str]] = defaultdict(list)
     by_host: dict[str, list[str]] = defaultdict(list)
     for item in items:
-        skip = next((m.kwargs.get("reason", "") for m in item.iter_markers("skip")), None)
+        skip = skipped_before_running(item)
         label = item.nodeid + (f"  [skipped: {skip}]" if skip else "")
         for claim in claims_of(item):
             by_claim[claim].append(label)

@@ -47,6 +47,14 @@ def marker(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.not_applicable(reason)
 
 
+def skipped_before_running(item: pytest.Item) -> str | None:
+    """Why a check will not run, as its skip would say it (None: it runs); for a plan."""
+    mark = item.get_closest_marker("not_applicable")
+    if mark is not None:
+        return f"{NOT_APPLICABLE}: {mark.args[0] if mark.args else mark.kwargs['reason']}"
+    return next((m.kwargs.get("reason", m.args[0] if m.args else "") for m in item.iter_markers("skip")), None)
+
+
 def raised_by(call: pytest.CallInfo) -> bool:
     """Whether this phase of a check ended in `not_applicable`."""
     return call.excinfo is not None and call.excinfo.errisinstance(NotApplicable)

@@ -49,6 +49,7 @@ MAX_WORKERS_PER_CPU = 4  # workers mostly wait on the hosts; each costs a proces
 
 _groups_dir_key = pytest.StashKey[Path]()
 _preflight_key = pytest.StashKey[dict]()
+_interrupted_key = pytest.StashKey[BaseException]()
 
 
 def group_of(item: pytest.Item) -> str | None:
@@ -121,8 +122,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     config.stash[_groups_dir_key] = Path(tempfile.mkdtemp(prefix="picacheck-groups-"))
     if runs_checks(config.args):
-        config.stash[_preflight_key] = preflight_alone(config)
+        try:
+            config.stash[_preflight_key] = preflight_alone(config)
+        except KeyboardInterrupt as interrupt:  # Ctrl-C or SIGTERM while the hosts are asked
+            config.stash[_interrupted_key] = interrupt
+            return
         config.pluginmanager.register(HostProgress(config, config.stash[_groups_dir_key]), "picacheck-host-progress")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """An interruption of the pre-flight, raised again here: from the session start pytest
+    would end without its session's end, and the partial report would not be written."""
+    interrupt = session.config.stash.get(_interrupted_key, None)
+    if interrupt is not None:
+        raise interrupt
 
 
 @pytest.hookimpl(optionalhook=True)

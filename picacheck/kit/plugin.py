@@ -10,6 +10,7 @@ in picacheck/report/pytest_hooks.py). Each module below is a plugin of its own:
     evidence       `evidence_note`, `finding`, the commands shown when a check fails
     html           `attach_to_html`: pictures and links in pytest-html's page
     parallel       checks of different hosts at once (pytest-xdist), a host's in order
+    scrubbing      what a worker read as secret is masked in what it sends and writes
 """
 
 # Each after the modules it imports: pytest rewrites the asserts of a plugin module it
@@ -24,4 +25,5 @@ pytest_plugins = [
     "picacheck.kit.evidence",
     "picacheck.kit.html",
     "picacheck.kit.parallel",
+    "picacheck.kit.scrubbing",
 ]
