@@ -66,11 +66,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         notes.append(_short_failure(report))
         if commands:
             notes.append(commands)
-    group = item.get_closest_marker("picacheck_group")  # picacheck/kit/parallel.py
     CheckOutcome(
         claims=claims_of(item), notes=notes,
         findings=[value for key, value in item.user_properties if key == "finding"],
-        not_applicable=applicability.raised_by(call), group=group.args[0] if group else None,
+        not_applicable=applicability.raised_by(call),
     ).attach(report)
     return report
 

@@ -1,8 +1,7 @@
 """What each check's report carries for the claims matrix, as plain data.
 
 Its claims, its notes (measured figures; on failure, the check's message and the commands
-run on the hosts), its findings, whether it was not applicable here, and its group (the
-host it checks, picacheck/kit/parallel.py). One attribute of pytest's report,
+run on the hosts), its findings, and whether it was not applicable here. One attribute of pytest's report,
 `report.picacheck`: pytest-xdist sends the report, with it, from the worker that ran the
 check to the controller that writes the report (picacheck/report/pytest_hooks.py).
 """
@@ -22,7 +21,6 @@ class CheckOutcome:
     notes: list[str] = field(default_factory=list)
     findings: list[dict] = field(default_factory=list)  # Finding.as_dict()
     not_applicable: bool = False
-    group: str | None = None
 
     def attach(self, report: pytest.TestReport) -> None:
         report.picacheck = asdict(self)  # type: ignore[attr-defined]

@@ -41,7 +41,6 @@ from picacheck.kit.grant import given_grant
 from picacheck.kit.hosts import preflight_alone, record_unreachable, say
 from picacheck.kit.inventory import inventory_of, loaded_inventory
 from picacheck.kit.layers import is_experiment, layer_of, runs_checks
-from picacheck.kit.outcome import CheckOutcome
 from picacheck.kit.params import hosts_named
 
 ALONE = "load and chaos, alone"  # the group that runs after all others, with nothing beside it
@@ -237,24 +236,32 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 class HostProgress:
     """A line per group on the controller's terminal when its last check is done:
-    "[picacheck] alice: 27 checks done in 8.1 s (26 passed, 1 skipped)"."""
+    "[picacheck] alice: 27 checks done in 8.1 s (26 passed, 1 skipped)" (from the start of
+    its first check)."""
 
     def __init__(self, config: pytest.Config, groups_dir: Path):
         self.config = config
         self.groups_dir = groups_dir
-        self.totals: Counter | None = None
+        self._groups: dict[str, str] | None = None
         self.started: dict[str, float] = {}
         self.phases: dict[str, list[str]] = {}  # node id → outcomes of its phases so far
         self.done: dict[str, Counter] = {}  # group → outcomes of its finished checks
 
+    @property
+    def groups(self) -> dict[str, str]:
+        if self._groups is None:  # written before any check starts
+            self._groups = read_groups(self.groups_dir)
+        return self._groups
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        group = self.groups.get(nodeid)
+        if group is not None:
+            self.started.setdefault(group, time.monotonic())
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        outcome = CheckOutcome.of(report)
-        group = outcome.group if outcome else None
+        group = self.groups.get(report.nodeid)
         if group is None:
             return
-        if self.totals is None:
-            self.totals = Counter(read_groups(self.groups_dir).values())
-        self.started.setdefault(group, time.monotonic())
         self.phases.setdefault(report.nodeid, []).append(report.outcome)
         if report.when != "teardown":
             return
@@ -262,8 +269,9 @@ class HostProgress:
         final = next((word for word in ("failed", "skipped") if word in phases), "passed")
         done = self.done.setdefault(group, Counter())
         done[final] += 1
-        if sum(done.values()) == self.totals[group]:
+        total = sum(done.values())
+        if total == Counter(self.groups.values())[group]:
             counts = ", ".join(f"{number} {word}" for word, number in done.most_common())
-            total = sum(done.values())
-            say(self.config, f"[picacheck] {group}: {total} check{'s' if total > 1 else ''} done in "
-                             f"{time.monotonic() - self.started[group]:.1f} s ({counts})", colour=False)
+            seconds = time.monotonic() - self.started.get(group, time.monotonic())
+            say(self.config, f"[picacheck] {group}: {total} check{'s' if total > 1 else ''} done in {seconds:.1f} s "
+                             f"({counts})", colour=False)
