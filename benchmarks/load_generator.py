@@ -38,7 +38,7 @@ from picacheck.inventory import load_inventory  # noqa: E402
 from picacheck.load import runner  # noqa: E402
 from picacheck.load.results import RunFiles, aggregated  # noqa: E402
 from picacheck.load.target import LOCUSTFILES, Target, refuse_production  # noqa: E402
-from picacheck.plugin import default_inventory_path  # noqa: E402
+from picacheck.inventory.default import default_inventory_path  # noqa: E402
 
 LAB_NETWORK = "172.30.42."
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from picacheck.chaos import catalog
+from picacheck.kit.inventory import inventory_of, inventory_path_of
 from picacheck.probes.remote import HostPool
 
 
@@ -25,8 +26,6 @@ def pytest_addoption(parser):
 def pytest_generate_tests(metafunc):
     """One test per (planned run, claim it tests): the experiments declare the plan."""
     if "planned_claim" in metafunc.fixturenames:
-        from picacheck.plugin import inventory_of
-
         planned = catalog.plan(inventory_of(metafunc.config))
         metafunc.parametrize("planned_claim", [
             pytest.param((run, claim), id=f"{run.label}-{claim}", marks=pytest.mark.claim(claim))
@@ -60,10 +59,8 @@ def users_during(request, inventory, grant, journals_dir):
         if not services:
             return []
         from picacheck.load.users_view import UsersDuringFault
-        from picacheck.plugin import default_inventory_path
 
-        path = request.config.getoption("--inventory") or default_inventory_path()
-        return [UsersDuringFault(inventory, path, services, journals_dir / f"{label}-users", grant)]
+        return [UsersDuringFault(inventory, inventory_path_of(request.config), services, journals_dir / f"{label}-users", grant)]
 
     return companions
 

@@ -18,7 +18,10 @@ from picacheck.claims import all_claims
 from picacheck.errors import UserError
 from picacheck.inventory import EnvironmentKind, Inventory, load_inventory
 from picacheck import guard, secrets
-from picacheck.plugin import CommandGrant, claims_of, default_inventory_path
+from picacheck.inventory.default import default_inventory_path, inventory_path_or_default
+from picacheck.kit.applicability import skipped_before_running
+from picacheck.kit.grant import CommandGrant
+from picacheck.kit.layers import claims_of
 from picacheck.probes.remote import HostPool
 from picacheck.progress import say
 from picacheck.report import publish_run
@@ -69,8 +72,11 @@ def verify(inventory_path: str | None, layers: list[str] | None, reports_root: s
             "-rfE",
             "-W",
             "ignore::pytest.PytestAssertRewriteWarning",
+            "-p",
+            "no:hypothesispytest",  # the project's own tests use hypothesis, the checks do not: 1 s per process
             *([f"--fail-on={fail_on}"] if fail_on else []),
             *([f"--with-load={','.join(with_load)}"] if with_load and with_chaos else []),
+            *parallel_by_default(extra),
             *extra,
         ],
         plugins=[CommandGrant(grant)],
@@ -78,6 +84,14 @@ def verify(inventory_path: str | None, layers: list[str] | None, reports_root: s
     write_reports(run_dir, Path(history) if history else root / HISTORY_NAME)
     publish(run_dir, "summary.json")
     return int(exit_status)
+
+
+def parallel_by_default(extra: list[str]) -> list[str]:
+    """Hosts checked at the same time (picacheck/kit/parallel.py), unless the extra pytest
+    arguments say how (`-n 0`: one check after another, in one process)."""
+    said = any(arg in ("-n", "--numprocesses", "no:xdist") or arg.startswith(("-n", "--numprocesses="))
+               for arg in extra)
+    return [] if said else ["-n", "auto"]
 
 
 def write_reports(run_dir: Path, history: Path) -> None:
@@ -88,16 +102,6 @@ def write_reports(run_dir: Path, history: Path) -> None:
         say(f"no report: {error}")
         return
     say(f"report: {report}")
-
-
-def inventory_path_or_default(path: str | None) -> str:
-    """The inventory to use: the one given (an empty string is an error, not the default),
-    else PICACHECK_INVENTORY, else the lab's."""
-    if path is None:
-        return default_inventory_path()
-    if not path.strip():
-        raise UserError("--inventory: an empty path (give a file, or leave the option out for the lab's inventory)")
-    return path
 
 
 def preflight(inventory: Inventory) -> None:
@@ -170,7 +174,7 @@ def render_plan(inventory: Inventory, items: list[pytest.Item]) -> str:
     by_claim: dict[str, list[str]] = defaultdict(list)
     by_host: dict[str, list[str]] = defaultdict(list)
     for item in items:
-        skip = next((m.kwargs.get("reason", "") for m in item.iter_markers("skip")), None)
+        skip = skipped_before_running(item)
         label = item.nodeid + (f"  [skipped: {skip}]" if skip else "")
         for claim in claims_of(item):
             by_claim[claim].append(label)

@@ -65,6 +65,19 @@ def remember(value: str, user: str | None = None) -> None:
         _known.update(form for form in forms if len(form) >= _MIN_LENGTH)
 
 
+def known_forms() -> list[str]:
+    """Every form scrub() masks (for a pytest-xdist worker to hand to its controller)."""
+    with _lock:
+        return sorted(_known)
+
+
+def remember_form(form: str) -> None:
+    """One form another process of the run masks (picacheck/kit/scrubbing.py)."""
+    if len(form) >= _MIN_LENGTH:
+        with _lock:
+            _known.add(form)
+
+
 def basic_auth_pair(user: str, password: Secret) -> tuple[str, str]:
     """(user, password) for requests' HTTPBasicAuth; the header's base64 is scrubbed too."""
     remember(password.reveal(), user=user)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from picacheck.discover import probes as more
 from picacheck.discover.tree import Noted
 from picacheck.facts.blockdevices import BlockDevice
-from picacheck.facts.grub import GrubDefault
+from picacheck.facts.grub import GrubDefaults
 from picacheck.facts.hosts import EtcHosts
 from picacheck.facts.iproute import Route
 from picacheck.facts.iptables import IptablesSave
@@ -117,7 +117,7 @@ class Storage:
     physical_volumes: dict[str, str | None]  # pvs: device → VG
     mounts: tuple[MountedFilesystem, ...]  # findmnt --list
     mdadm_conf: str | None  # the path of mdadm.conf, when there is one
-    grub: GrubDefault | None
+    grub: GrubDefaults | None
     grub_disks: tuple[str, ...]  # disks whose first sector holds GRUB's boot code
 
 
@@ -183,9 +183,9 @@ def describe_storage(facts: Storage) -> dict:
             documented_elsewhere.add(mount.path)
     if mounts:
         found["mounts"] = mounts
-    if facts.grub_disks or (facts.grub and facts.grub.cmdline_default):
+    if facts.grub_disks or (facts.grub and facts.grub.cmdline_linux_default):
         found["grub"] = {"install_disks": list(facts.grub_disks),
-                         "cmdline_default_contains": list(facts.grub.cmdline_default if facts.grub else ())}
+                         "cmdline_default_contains": list((facts.grub.cmdline_linux_default or ()) if facts.grub else ())}
     return found
 
 

@@ -11,7 +11,7 @@ from picacheck.facts import crontab, iproute, mounts
 from picacheck.facts.blockdevices import LSBLK_COMMAND, BlockDevice, parse_lsblk
 from picacheck.facts.errors import ParseError
 from picacheck.facts.docker_services import SERVICE_INSPECT_COMMAND, ServiceSpec, parse_service_inspect
-from picacheck.facts.grub import GrubDefault, parse_grub_default
+from picacheck.facts.grub import GrubDefaults, parse_default_grub
 from picacheck.facts.vms import VmEntry, parse_vm_list
 from picacheck.probes import system
 from picacheck.probes.remote import RemoteHost
@@ -47,9 +47,9 @@ def vm_list(host: RemoteHost) -> tuple[VmEntry, ...] | None:
     return None
 
 
-def grub_default(host: RemoteHost) -> GrubDefault | None:
+def grub_default(host: RemoteHost) -> GrubDefaults | None:
     text = system.file_text(host, "/etc/default/grub")
-    return None if text is None else parse_grub_default(text)
+    return None if text is None else parse_default_grub(text)
 
 
 def cron_files(host: RemoteHost, word: str) -> dict[str, crontab.Crontab]:

@@ -13,7 +13,7 @@ from picacheck.facts.docker_services import ServiceSpec
 from picacheck.facts.traefik import TraefikStatic, parse_traefik_static
 from picacheck.facts.traefik_rules import label_domains
 from picacheck.probes import cluster, system
-from picacheck.probes.cluster import SwarmService
+from picacheck.facts.swarm import SwarmService
 from picacheck.probes.remote import RemoteHost
 
 # What an application is, from the words of its image (the report's tx-etherpad, …).

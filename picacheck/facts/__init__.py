@@ -87,6 +87,7 @@ Docker Swarm
         SERVICE/LAST STATE layout too) id, name, image, node, desired_state, current_state,
         error, ports, history ("\\_" rows), service (1.12); .state, .running
     parse_docker_info_swarm(text) -> SwarmInfo       docker info (Swarm section)
+        (SwarmNode also .active; SwarmTask.state is Docker's word in lower case: "running")
         state (None: no Swarm line, before 1.12), node_id, is_manager, cluster_id, managers,
         nodes, node_address, manager_addresses, error; .active
 
@@ -123,6 +124,29 @@ Files
         storage, ca_server, challenge "http"/"tls"/"dns"/None, challenge_entrypoint, domains,
         on_demand, on_host_rule…)), acme_enabled, dashboard: DashboardConfig(enabled,
         address, source, insecure), placeholders; fill_placeholders(text, values) -> str
+    parse_router_labels(labels: dict) -> TraefikRouting   a service's Traefik labels (v1 frontend
+        rules, v2/v3 routers): routers: tuple[Router(name, rule, hosts, entrypoints, tls)],
+        enabled (traefik.enable); .hosts, .routes(domain)
+    parse_default_grub(text) -> GrubDefaults         /etc/default/grub (+ grub.d/*.cfg), as sh
+        assigns: settings, unreadable (names whose value it cannot know), ignored;
+        .cmdline_linux_default, .cmdline_linux
+    parse_network_script(text) -> NetworkScript      the `ip addr/route add` of /etc/rc.local:
+        addresses: tuple[ScriptAddress(address, dev)], routes: tuple[ScriptRoute(destination,
+        via, dev, onlink, family)]; .adds_address(address, dev)
+    parse_interfaces(text) -> Interfaces             /etc/network/interfaces: stanzas:
+        tuple[IfaceStanza(name, family, method, options)], auto, sources, unknown; .configures(name)
+    parse_curator_script(text) -> tuple[CuratorCommand]   curator_cli commands of a cron job:
+        action, filters; .age_filters, .deletes_older_than(days)
+
+Sockets
+    parse_ss_listening(text) -> tuple[ListeningSocket]   ss -Hltn: address, port, interface;
+        .loopback, .endpoint; parse_endpoint("127.0.0.1:9200") reads a documented one
+
+Docker API (JSON of the Engine API, as the probes read it, into the Docker Swarm facts above)
+    node_from_api(attrs) -> SwarmNode, task_from_api(task, service, node names) -> SwarmTask,
+    service_from_api(attrs, tasks, node names, network names) -> SwarmService(name, mode,
+    replicas, tasks, networks, published_ports, labels, image); tagged(reference),
+    image_without_digest(reference)
 
 Renderers (the inverse, for the lab and the property tests): render_mdstat,
 render_quorum_status, render_peer_status, render_volume_info, render_iptables_save,
@@ -153,6 +177,12 @@ from .swarm import SwarmInfo, SwarmNode, SwarmTask, parse_docker_info_swarm, par
 from .systemd import UnitEntry, UnitFile, UnitProblem, UnitSection, parse_unit_file
 from .traefik import AcmeConfig, DashboardConfig, TraefikStatic, fill_placeholders, parse_traefik_static
 
+from .curator import CuratorCommand, parse_curator_script
+from .grub import GrubDefaults, parse_default_grub
+from .interfaces import Interfaces, parse_interfaces
+from .netscript import NetworkScript, parse_network_script
+from .sockets import ListeningSocket, parse_ss_listening
+
 PARSERS = {
     "mdstat": parse_mdstat, "mdadm_detail": parse_mdadm_detail, "mdadm_conf": parse_mdadm_conf,
     "quorum_status": parse_quorum_status, "corosync_conf": parse_corosync_conf,
@@ -161,10 +191,14 @@ PARSERS = {
     "node_ls": parse_node_ls, "service_ps": parse_service_ps, "docker_info_swarm": parse_docker_info_swarm,
     "iptables_save": parse_iptables_save, "crontab": parse_crontab, "fstab": parse_fstab,
     "resolv_conf": parse_resolv_conf, "etc_hosts": parse_etc_hosts, "unit_file": parse_unit_file,
-    "traefik_static": parse_traefik_static,
+    "traefik_static": parse_traefik_static, "default_grub": parse_default_grub,
+    "network_script": parse_network_script, "interfaces": parse_interfaces, "ss_listening": parse_ss_listening,
+    "curator_script": parse_curator_script,
 }
 
 __all__ = [
+    "CuratorCommand", "GrubDefaults", "Interfaces", "ListeningSocket", "NetworkScript", "parse_curator_script",
+    "parse_default_grub", "parse_interfaces", "parse_network_script", "parse_ss_listening",
     "AcmeConfig", "BrickHeal", "Chain", "CorosyncConf", "CorosyncNode", "CronEntry", "CronEnv", "Crontab",
     "DashboardConfig", "EtcHosts", "Fstab", "FstabEntry", "FstabProblem", "GlusterBrick", "GlusterPeer",
     "GlusterProcess", "GlusterTask", "GlusterVolume", "HealInfo", "HostsEntry", "IptablesSave", "MdArray",

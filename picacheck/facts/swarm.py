@@ -140,6 +140,11 @@ class SwarmNode:
     def ready(self) -> bool | None:
         return None if self.status is None else self.status == "Ready"
 
+    @property
+    def active(self) -> bool | None:
+        """Available for tasks (neither paused nor drained)."""
+        return None if self.availability is None else self.availability == "Active"
+
 
 def parse_node_ls(text: str) -> tuple[SwarmNode, ...]:
     """Parse `docker node ls` (header required)."""
@@ -197,12 +202,13 @@ class SwarmTask:
 
     @property
     def state(self) -> str | None:
-        """The first word of the current state: "Running", "Rejected", "Failed"…"""
-        return self.current_state.split(" ")[0] if self.current_state else None
+        """The current state as Docker names it in its API: "running", "rejected", "failed"…
+        (the CLI's first word of CURRENT STATE, "Running 6 seconds ago", in lower case)."""
+        return self.current_state.split(" ")[0].lower() if self.current_state else None
 
     @property
     def running(self) -> bool | None:
-        return None if self.state is None else self.state == "Running"
+        return None if self.state is None else self.state == "running"
 
 
 def parse_service_ps(text: str) -> tuple[SwarmTask, ...]:
@@ -314,3 +320,101 @@ def _swarm_info(state: str | None, fields: dict[str, str], addresses: tuple[str,
         node_address=fields.get("Node Address") or None, manager_addresses=addresses,
         error=fields.get("Error") or None,
     )
+
+
+# ---------------------------------------------------------------------------- the Docker API
+#
+# The same facts from the Docker Engine API's JSON (what the probes read over SSH): a node
+# of GET /nodes, a task of GET /tasks, a service of GET /services. Values are put as the
+# CLI prints them (it titles the API's words: "ready" → "Ready"), so that a fact reads the
+# same from either source.
+
+API_PARSER = "docker API"
+
+
+@dataclass(frozen=True)
+class SwarmService:
+    """A service of the Swarm with the tasks asked for (those Swarm wants running)."""
+
+    name: str
+    mode: str  # "global" / "replicated"
+    replicas: int | None
+    tasks: tuple[SwarmTask, ...]
+    networks: tuple[str, ...]  # network names
+    published_ports: tuple[int, ...]
+    labels: dict
+    image: str | None = None  # without its pinned digest
+
+
+def node_from_api(attrs: dict, self_id: str | None = None) -> SwarmNode:
+    """A node of the API (`self_id`: the ID of the node asked, when known; else `self` is
+    False for every node)."""
+    try:
+        manager = attrs.get("ManagerStatus")
+        if manager:
+            manager_status = "Leader" if manager.get("Leader") else _title(manager.get("Reachability"))
+        else:
+            manager_status = None
+        return SwarmNode(
+            id=attrs["ID"], self=attrs["ID"] == self_id, hostname=attrs["Description"]["Hostname"],
+            status=_title(attrs["Status"]["State"]), availability=_title(attrs["Spec"]["Availability"]),
+            manager_status=manager_status,
+            engine_version=(attrs["Description"].get("Engine") or {}).get("EngineVersion"),
+        )
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ParseError(API_PARSER, f"a node without {error}") from None
+
+
+def task_from_api(task: dict, service: str, node_names: dict[str, str]) -> SwarmTask:
+    """A task of the API, named as `docker service ps` names it (service.slot, or
+    service.node-id for a global service); its node by hostname where known."""
+    try:
+        node_id = task.get("NodeID", "")
+        slot = task.get("Slot")
+        status = task["Status"]
+        return SwarmTask(
+            id=task["ID"], name=f"{service}.{slot if slot else node_id}",
+            image=image_without_digest(task["Spec"]["ContainerSpec"]["Image"]),
+            node=node_names.get(node_id, node_id or None), desired_state=_title(task["DesiredState"]),
+            current_state=_title(status["State"]), error=status.get("Err") or None, service=service,
+        )
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ParseError(API_PARSER, f"a task of {service} without {error}") from None
+
+
+def service_from_api(attrs: dict, tasks: list[dict], node_names: dict[str, str],
+                     network_names: dict[str, str]) -> SwarmService:
+    try:
+        spec = attrs["Spec"]
+        name = spec["Name"]
+        template = spec["TaskTemplate"]
+        ports = (spec.get("EndpointSpec") or {}).get("Ports") or []
+        return SwarmService(
+            name=name,
+            mode="global" if "Global" in spec["Mode"] else "replicated",
+            replicas=(spec["Mode"].get("Replicated") or {}).get("Replicas"),
+            tasks=tuple(task_from_api(task, name, node_names) for task in tasks),
+            networks=tuple(network_names.get(n["Target"], n["Target"]) for n in template.get("Networks") or []),
+            published_ports=tuple(port["PublishedPort"] for port in ports if "PublishedPort" in port),
+            labels=dict(spec.get("Labels") or {}),
+            image=image_without_digest(template["ContainerSpec"]["Image"]),
+        )
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ParseError(API_PARSER, f"a service without {error}") from None
+
+
+def image_without_digest(reference: str) -> str:
+    """"tx-etherpad:1.8@sha256:…" → "tx-etherpad:1.8" (how the CLI shows a service's image)."""
+    return reference.split("@", 1)[0]
+
+
+def tagged(reference: str) -> str:
+    """The reference as a node's image store lists it: a reference without a tag means
+    ":latest" ("registry:5000/tx-debian" → "registry:5000/tx-debian:latest")."""
+    reference = image_without_digest(reference)
+    last = reference.rsplit("/", 1)[-1]
+    return reference if ":" in last else f"{reference}:latest"
+
+
+def _title(word: str | None) -> str | None:
+    return word.capitalize() if isinstance(word, str) and word else None

@@ -274,3 +274,73 @@ def _dashboard(document: dict, version: int, entrypoints: dict[str, dict]) -> Da
     insecure = _flag(_get(api, "insecure")) is True
     address = (_text(_get(entrypoints.get("traefik"), "address")) or ":8080") if insecure else None
     return DashboardConfig(enabled=enabled, address=address, source="api", insecure=insecure)
+
+
+# ---------------------------------------------------------------------------- router labels
+#
+# Traefik's dynamic configuration as a Docker (Swarm) service declares it in its labels:
+# v1 `traefik.frontend.rule=Host:pad.picasoft.net` (or `traefik.<frontend>.frontend.rule`,
+# rules joined by ";", hosts by ","), v2/v3 `traefik.http.routers.<name>.rule=Host(`pad…`)`
+# (matchers joined by && / ||, several hosts in one Host() in v2). `hosts` are the names of
+# a rule's Host matchers (HostRegexp, HostSNI and the others route by other means).
+
+_V1_RULE = re.compile(r"^traefik\.(?:(?P<frontend>[^.]+)\.)?frontend\.rule$", re.IGNORECASE)
+_V2_ROUTER = re.compile(r"^traefik\.http\.routers\.(?P<name>[^.]+)\.(?P<key>rule|entrypoints|tls)$", re.IGNORECASE)
+_V2_HOST = re.compile(r"\bHost\(([^)]*)\)")
+_QUOTED = re.compile(r"[`\"']([^`\"']+)[`\"']")
+
+
+@dataclass(frozen=True)
+class Router:
+    name: str  # the router's (v2/v3) or frontend's (v1) name; "" for v1's unnamed frontend
+    rule: str
+    hosts: tuple[str, ...]
+    entrypoints: tuple[str, ...] = ()
+    tls: bool | None = None
+
+
+@dataclass(frozen=True)
+class TraefikRouting:
+    routers: tuple[Router, ...] = ()
+    enabled: bool | None = None  # traefik.enable; None: not said (Traefik's exposedByDefault decides)
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(host for router in self.routers for host in router.hosts))
+
+    def routes(self, domain: str) -> tuple[Router, ...]:
+        """The routers whose Host rules name `domain` (domain names compare case-insensitively)."""
+        return tuple(router for router in self.routers if domain.lower() in (h.lower() for h in router.hosts))
+
+
+def parse_router_labels(labels: dict[str, str]) -> TraefikRouting:
+    routers: dict[str, dict] = {}
+    for key, value in labels.items():
+        value = str(value)
+        v1, v2 = _V1_RULE.match(key), _V2_ROUTER.match(key)
+        if v1:
+            name = v1["frontend"] or ""
+            routers[f"v1:{name}"] = {"name": name, "rule": value, "hosts": _v1_hosts(value)}
+        elif v2:
+            router = routers.setdefault(f"v2:{v2['name']}", {"name": v2["name"], "rule": "", "hosts": ()})
+            if v2["key"].lower() == "rule":
+                router.update(rule=value, hosts=_v2_hosts(value))
+            elif v2["key"].lower() == "entrypoints":
+                router["entrypoints"] = tuple(part.strip() for part in value.split(",") if part.strip())
+            else:
+                router["tls"] = _flag(value)
+    enabled = next((_flag(value) for key, value in labels.items() if key.lower() == "traefik.enable"), None)
+    return TraefikRouting(tuple(Router(**router) for router in routers.values()), enabled)
+
+
+def _v1_hosts(rule: str) -> tuple[str, ...]:
+    hosts = []
+    for matcher in rule.split(";"):
+        name, _, values = matcher.partition(":")
+        if name.strip().lower() == "host":
+            hosts += [value.strip() for value in values.split(",") if value.strip()]
+    return tuple(hosts)
+
+
+def _v2_hosts(rule: str) -> tuple[str, ...]:
+    return tuple(host for args in _V2_HOST.findall(rule) for host in _QUOTED.findall(args))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 
-from picacheck.facts import corosync, gluster, systemd
+from picacheck.facts import corosync, gluster, swarm, systemd, traefik
+from picacheck.facts.errors import ParseError
 from picacheck.probes.docker_remote import docker_client
 from picacheck.probes.remote import RemoteHost
 
@@ -60,34 +62,43 @@ def heal_info(host: RemoteHost, volume: str, variant: str = "", timeout: int | N
     return host.parsed(_bounded(command, timeout), gluster.parse_heal_info, timeout=timeout + 1 if timeout else None)
 
 
-# --- Docker Swarm (the Docker API over SSH) ---------------------------------------------
+# --- Docker Swarm (the Docker API over SSH, read into picacheck/facts/swarm.py's facts) ---------
+
+
+def swarm_nodes(host: RemoteHost, timeout: int | None = None) -> tuple[swarm.SwarmNode, ...]:
+    """The swarm's nodes as this node's manager sees them."""
+    with docker_client(host, **({"timeout": timeout} if timeout else {})) as client:
+        nodes = client.nodes.list()
+    return tuple(_read(host, swarm.node_from_api, node.attrs) for node in nodes)
 
 
 @dataclass(frozen=True)
 class SwarmMember:
+    """A node as the observers and discover compare them from one sample to the next:
+    plain, hashable words (swarm_nodes() has the whole of each node)."""
+
     hostname: str
-    state: str  # ready / down
-    availability: str  # active / pause / drain
-    role: str  # manager / worker
+    state: str
+    availability: str
+    role: str
     leader: bool
-    reachability: str | None  # reachable / unreachable (managers)
+    reachability: str | None = None  # reachable / unreachable (managers)
+
+
+def _reachability(manager_status: str | None) -> str | None:
+    """The API's ManagerStatus.Reachability from the CLI's MANAGER STATUS (the leader is reachable)."""
+    if not manager_status:
+        return None
+    return "reachable" if manager_status == "Leader" else manager_status.lower()
 
 
 def swarm_members(host: RemoteHost, timeout: int | None = None) -> list[SwarmMember]:
-    """The swarm's nodes as this node's manager sees them."""
-    with docker_client(host, **({"timeout": timeout} if timeout else {})) as client:
-        nodes = client.nodes.list()
-    return [
-        SwarmMember(
-            hostname=node.attrs["Description"]["Hostname"],
-            state=node.attrs["Status"]["State"],
-            availability=node.attrs["Spec"]["Availability"],
-            role=node.attrs["Spec"]["Role"],
-            leader=bool(node.attrs.get("ManagerStatus", {}).get("Leader", False)),
-            reachability=node.attrs.get("ManagerStatus", {}).get("Reachability"),
-        )
-        for node in nodes
-    ]
+    """The Swarm's members in plain words (state and availability lower-case), as the
+    observers and discover read them."""
+    return [SwarmMember(node.hostname, (node.status or "").lower(), (node.availability or "").lower(),
+                        "manager" if node.is_manager else "worker", bool(node.is_leader),
+                        _reachability(node.manager_status))
+            for node in swarm_nodes(host, timeout)]
 
 
 def swarm_networks(host: RemoteHost) -> dict[str, str]:
@@ -100,10 +111,7 @@ def service_images(host: RemoteHost) -> dict[str, str]:
     """Swarm service name → the image it runs (without the pinned digest)."""
     with docker_client(host) as client:
         services = client.services.list()
-    return {
-        service.name: service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"].split("@")[0]
-        for service in services
-    }
+    return {service.name: _read(host, swarm.service_from_api, service.attrs, [], {}, {}).image for service in services}
 
 
 def local_images(host: RemoteHost) -> set[str]:
@@ -112,25 +120,7 @@ def local_images(host: RemoteHost) -> set[str]:
         return {tag for image in client.images.list() for tag in image.tags}
 
 
-@dataclass(frozen=True)
-class SwarmTask:
-    node: str
-    state: str  # running, failed, rejected, …
-    desired: str
-
-
-@dataclass(frozen=True)
-class SwarmService:
-    name: str
-    mode: str  # global / replicated
-    replicas: int | None
-    tasks: tuple[SwarmTask, ...]
-    networks: tuple[str, ...]
-    published_ports: tuple[int, ...]
-    labels: dict
-
-
-def swarm_services(host: RemoteHost, name: str | None = None) -> list[SwarmService]:
+def swarm_services(host: RemoteHost, name: str | None = None) -> list[swarm.SwarmService]:
     """The Swarm's services (or the one named) with their current tasks (those Swarm wants running)."""
     with docker_client(host) as client:
         found = client.services.list(filters={"name": name} if name else None)
@@ -138,35 +128,51 @@ def swarm_services(host: RemoteHost, name: str | None = None) -> list[SwarmServi
             found = [s for s in found if s.name == name]  # the filter matches prefixes
         if not found:
             return []
-        node_names = {node.id: node.attrs["Description"]["Hostname"] for node in client.nodes.list()}
+        nodes = [_read(host, swarm.node_from_api, node.attrs) for node in client.nodes.list()]
         network_names = {network.id: network.name for network in client.networks.list()}
         tasks = {service.name: service.tasks(filters={"desired-state": "running"}) for service in found}
-    return [_service(service, tasks[service.name], node_names, network_names) for service in found]
+    node_names = {node.id: node.hostname for node in nodes}
+    return [_read(host, swarm.service_from_api, service.attrs, tasks[service.name], node_names, network_names)
+            for service in found]
 
 
-def swarm_service(host: RemoteHost, name: str) -> SwarmService | None:
+def _read(host: RemoteHost, parse, *answer):
+    """A fact from the Docker API's answer; an answer of another shape fails naming the host."""
+    try:
+        return parse(*answer)
+    except ParseError as error:
+        raise AssertionError(f"{host.name}: the Docker API answered something unexpected: {error}") from None
+
+
+def swarm_service(host: RemoteHost, name: str) -> swarm.SwarmService | None:
     found = swarm_services(host, name)
     return found[0] if found else None
 
 
-def _service(service, tasks: list[dict], node_names: dict, network_names: dict) -> SwarmService:
-    spec = service.attrs["Spec"]
-    ports = spec.get("EndpointSpec", {}).get("Ports", [])
-    return SwarmService(
-        name=service.name,
-        mode="global" if "Global" in spec["Mode"] else "replicated",
-        replicas=spec["Mode"].get("Replicated", {}).get("Replicas"),
-        tasks=tuple(
-            SwarmTask(node_names.get(task.get("NodeID", ""), task.get("NodeID", "?")),
-                      task["Status"]["State"], task["DesiredState"])
-            for task in tasks
-        ),
-        networks=tuple(network_names.get(n["Target"], n["Target"]) for n in spec["TaskTemplate"].get("Networks", [])),
-        published_ports=tuple(port["PublishedPort"] for port in ports if "PublishedPort" in port),
-        labels=dict(spec.get("Labels") or {}),
-    )
+# --- Traefik's configuration (the router labels of its services, its static file) ------------
 
 
-def service_labels(host: RemoteHost, name: str) -> dict | None:
+def router_labels(host: RemoteHost, name: str) -> traefik.TraefikRouting | None:
+    """The routers a Swarm service declares to Traefik in its labels (None: no such service)."""
     service = swarm_service(host, name)
-    return None if service is None else service.labels
+    return None if service is None else traefik.parse_router_labels(service.labels)
+
+
+TRAEFIK_CONFIG_TARGETS = tuple(f"/etc/traefik/traefik.{suffix}" for suffix in ("toml", "yml", "yaml"))
+
+
+def traefik_static_config(host: RemoteHost, service_name: str) -> tuple[str, traefik.TraefikStatic] | None:
+    """Traefik's static configuration file, as the Swarm service binds it at Traefik's default
+    place (/etc/traefik/traefik.toml, .yml or .yaml), read on `host`: (its path on the host,
+    its facts). None: the service binds no such file (its configuration is in its flags)."""
+    with docker_client(host) as client:
+        found = [s for s in client.services.list(filters={"name": service_name}) if s.name == service_name]
+    if not found:
+        raise AssertionError(f"{host.name}: no Swarm service named {service_name}")
+    mounts = found[0].attrs["Spec"]["TaskTemplate"]["ContainerSpec"].get("Mounts") or []
+    source = next((m.get("Source") for m in mounts if m.get("Type") == "bind" and m.get("Target") in TRAEFIK_CONFIG_TARGETS),
+                  None)
+    if source is None:
+        return None
+    fmt = "toml" if source.endswith(".toml") else "yaml"
+    return source, host.parsed(f"cat {shlex.quote(source)}", lambda text: traefik.parse_traefik_static(text, fmt))

@@ -38,6 +38,12 @@ def catalog(inventory: Inventory, registry: Registry, authorised: bool) -> Catal
         raise AssertionError(f"{registry.url}/v2/_catalog answered 200 with something else: {error}") from None
 
 
+def endpoint(registry: Registry) -> tuple[str, int]:
+    """The registry's (host name, port), from its URL (https: 443 where the URL names none)."""
+    url = urlsplit(registry.url)
+    return url.hostname or "", url.port or 443
+
+
 def resolved_addresses(inventory: Inventory, registry: Registry) -> list[str]:
     hostname = urlsplit(registry.url).hostname
     return web.resolve(hostname, inventory.dns.servers) if inventory.dns.servers else []

@@ -1,7 +1,7 @@
 """Synthetic but valid run folders for the report's tests: a summary.json over the real
 claims catalogue, two chaos journals (one with its picture, one without), two load folders
 (an SLO run with only locust's CSV history, a capacity search with its picture), and two
-restore drills. Small, and in the formats the rooms write (see picacheck/plugin.py,
+restore drills. Small, and in the formats the rooms write (see picacheck/kit/, picacheck/report/pytest_hooks.py,
 picacheck/chaos/runner.py, picacheck/load/runner.py, tests/backup/conftest.py)."""
 
 from __future__ import annotations

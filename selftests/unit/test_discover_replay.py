@@ -17,6 +17,7 @@ import pytest
 from picacheck.discover import command, run
 from picacheck.discover.differ import differences
 from picacheck.discover.writer import render
+from picacheck.facts import swarm
 from picacheck.inventory import load_inventory
 from picacheck.probes import cluster
 from picacheck.probes.remote import RemoteHost
@@ -67,6 +68,11 @@ class ReplayPool:
         pass
 
 
+def _task(node: str, state: str, desired: str) -> swarm.SwarmTask:
+    """A task as recorded (its node and states) in the shape the API probe returns."""
+    return swarm.SwarmTask(id="", name="", image=None, node=node, desired_state=desired, current_state=state)
+
+
 @pytest.fixture
 def lab(monkeypatch):
     """The recorded answers (copied: a test may change them) with the Docker API probes replayed."""
@@ -82,7 +88,7 @@ def lab(monkeypatch):
         cluster.SwarmMember(**row) for row in rows]))
     monkeypatch.setattr(cluster, "swarm_networks", replay("swarm_networks", dict))
     monkeypatch.setattr(cluster, "swarm_services", replay("swarm_services", lambda rows: [
-        cluster.SwarmService(**{**row, "tasks": tuple(cluster.SwarmTask(**t) for t in row["tasks"]),
+        swarm.SwarmService(**{**row, "tasks": tuple(_task(**t) for t in row["tasks"]),
                                 "networks": tuple(row["networks"]), "published_ports": tuple(row["published_ports"])})
         for row in rows]))
     return answers

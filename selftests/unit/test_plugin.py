@@ -1,4 +1,5 @@
-"""The pytest plugin: claims matrix verdicts, not-applicable claims, layers, bad inventories."""
+"""The pytest plugin (the checks' kit and the report's hooks): claims matrix verdicts, typed
+not-applicable claims, layers, bad inventories, and runs in parallel by host (pytest-xdist)."""
 
 import json
 import textwrap
@@ -37,12 +38,25 @@ def test_not_applicable():
 
 def test_per_node(swarm_node):
     assert swarm_node is None or swarm_node == "node1"
+
+@pytest.mark.claim("C6")
+def test_typed_not_applicable():
+    from picacheck.kit.applicability import not_applicable
+    not_applicable("no volume requires auth.allow here")
+
+@pytest.mark.claim("C7")
+def test_words_alone_do_not_make_a_claim_not_applicable():
+    pytest.skip("not applicable here: says a plain skip")
+
+@pytest.mark.claim("C9")
+def test_no_volume(gluster_volume):
+    raise AssertionError("must not run: the inventory has no GlusterFS")
 '''
 
 
 @pytest.fixture
 def suite(pytester):
-    pytester.makeconftest('pytest_plugins = ["picacheck.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["picacheck.kit.plugin", "picacheck.report.pytest_hooks"]')
     pytester.makefile(".yml", inventory=INVENTORY)
     pytester.mkdir("tests")
     pytester.mkdir("tests/cluster")
@@ -57,7 +71,7 @@ def _summary(pytester):
 
 def test_claims_matrix_verdicts(suite):
     result = suite.runpytest("--inventory", "inventory.yml", "--report-dir", "out", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3, failed=1, skipped=1)
+    result.assert_outcomes(passed=3, failed=1, skipped=4)
     rows, data = _summary(suite)
     assert rows["C4"]["verdict"] == "holds"
     assert rows["C5"]["verdict"] == "broken"
@@ -69,6 +83,16 @@ def test_claims_matrix_verdicts(suite):
     assert data["inventory"]["kind"] == "lab"
 
 
+def test_not_applicable_is_the_type_not_the_words(suite):
+    suite.runpytest("--inventory", "inventory.yml", "--report-dir", "out", "-p", "no:cacheprovider")
+    rows, _ = _summary(suite)
+    assert rows["C6"]["verdict"] == "not applicable here"
+    assert rows["C6"]["evidence"] == ["not applicable here: no volume requires auth.allow here"]
+    assert rows["C7"]["verdict"] == "not checked"  # pytest.skip, whatever it says
+    assert rows["C9"]["verdict"] == "not applicable here"  # an empty parametrisation
+    assert rows["C9"]["evidence"] == ["not applicable here: the inventory has no gluster volume"]
+
+
 def test_swarm_node_is_parametrised_from_the_inventory(suite):
     result = suite.runpytest("--inventory", "inventory.yml", "--collect-only", "-q")
     assert "test_per_node[node1]" in result.stdout.str()
@@ -76,7 +100,7 @@ def test_swarm_node_is_parametrised_from_the_inventory(suite):
 
 def test_layer_marker_comes_from_the_folder(suite):
     result = suite.runpytest("--inventory", "inventory.yml", "-m", "cluster", "-q")
-    result.assert_outcomes(passed=3, failed=1, skipped=1)
+    result.assert_outcomes(passed=3, failed=1, skipped=4)
     result = suite.runpytest("--inventory", "inventory.yml", "-m", "hosts", "-q")
     assert result.ret == 5  # nothing selected
 
@@ -93,3 +117,96 @@ def test_bad_inventory_ends_the_run_with_status_2(suite):
     result = suite.runpytest("--inventory", "broken.yml")
     assert result.ret == 2
     assert "environment.kind" in result.stdout.str() + result.stderr.str()
+
+
+# --- in parallel, by host ------------------------------------------------------------------
+
+HOSTS_INVENTORY = """
+environment: {name: tiny, kind: lab}
+hosts:
+  alice: {roles: [hypervisor], ssh: {address: 127.0.0.1, port: 1, connect_timeout: 2}}
+  bob: {roles: [hypervisor], ssh: {address: 127.0.0.1, port: 1, connect_timeout: 2}}
+  carol: {roles: [hypervisor], ssh: {address: 127.0.0.1, port: 1, connect_timeout: 2}}
+"""
+
+# Each check writes where (which worker) and when (a step of a shared, locked log) it ran.
+LOGGING = '''
+import fcntl, os
+from pathlib import Path
+
+def log(what):
+    with open(Path(os.environ["PICACHECK_TEST_LOG"]), "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.write(f"{what} {os.environ.get('PYTEST_XDIST_WORKER', 'main')}\\n")
+'''
+
+HOST_CHECKS = '''
+import pytest
+from logging_helper import log
+
+@pytest.mark.claim("H14")
+def test_first(hypervisor):
+    log(f"start first {hypervisor}")
+    log(f"end first {hypervisor}")
+
+@pytest.mark.claim("H14")
+def test_second(hypervisor):
+    log(f"start second {hypervisor}")
+    log(f"end second {hypervisor}")
+'''
+
+LOAD_CHECK = '''
+import pytest
+from logging_helper import log
+
+@pytest.mark.claim("L1")
+def test_load():
+    log("start load")
+    log("end load")
+'''
+
+
+@pytest.fixture
+def host_suite(pytester, monkeypatch):
+    pytester.makeconftest('pytest_plugins = ["picacheck.kit.plugin", "picacheck.report.pytest_hooks"]')
+    pytester.makefile(".yml", inventory=HOSTS_INVENTORY)
+    for folder in ("tests", "tests/hosts", "tests/load"):
+        pytester.mkdir(folder)
+    (pytester.path / "logging_helper.py").write_text(LOGGING)
+    (pytester.path / "tests" / "hosts" / "test_hosts.py").write_text(HOST_CHECKS)
+    (pytester.path / "tests" / "load" / "test_load.py").write_text(LOAD_CHECK)
+    monkeypatch.setenv("PICACHECK_TEST_LOG", str(pytester.path / "log.txt"))
+    monkeypatch.setenv("PYTHONPATH", str(pytester.path))
+    return pytester
+
+
+def _log(pytester) -> list[list[str]]:
+    return [line.split() for line in (pytester.path / "log.txt").read_text().splitlines()]
+
+
+def test_a_hosts_checks_run_on_one_worker_and_the_load_layer_alone_after_them(host_suite):
+    result = host_suite.runpytest_subprocess("tests", "--inventory", "inventory.yml", "-n", "3", "-p", "no:cacheprovider")
+    log = _log(host_suite)
+    workers_of = {}
+    for event, check, *rest in log:
+        if check != "load":
+            workers_of.setdefault(rest[0], set()).add(rest[1])
+    assert workers_of.keys() == {"alice", "bob", "carol"}
+    assert all(len(workers) == 1 for workers in workers_of.values()), workers_of
+    load_start = log.index(next(entry for entry in log if entry[:2] == ["start", "load"]))
+    assert load_start == len(log) - 2, log  # every other check had ended before the load layer began
+    output = result.stdout.str()
+    for host in ("alice", "bob", "carol"):
+        assert output.count(f"{host} is unreachable") == 1, output  # the pre-flight runs once
+        assert f"[picacheck] {host}: 2 checks done" in output
+    assert result.ret == 1  # unreachable hosts fail the run, as in one process
+
+
+def test_the_claims_matrix_is_the_same_in_parallel(suite):
+    suite.runpytest("--inventory", "inventory.yml", "--report-dir", "serial", "-p", "no:cacheprovider")
+    suite.runpytest_subprocess("--inventory", "inventory.yml", "--report-dir", "parallel", "-n", "2",
+                               "-p", "no:cacheprovider")
+    serial, parallel = (json.loads((suite.path / name / "summary.json").read_text()) for name in ("serial", "parallel"))
+    assert parallel["claims"] == serial["claims"]
+    assert (parallel["counts"], parallel["findings"], parallel["exit_status"]) == (
+        serial["counts"], serial["findings"], serial["exit_status"])

@@ -3,6 +3,8 @@ loss they really bound (B8)."""
 
 import pytest
 
+from picacheck.kit.inventory import inventory_of
+from picacheck.kit.params import claim_marks, none_documented
 from picacheck.probes import backups
 
 FRESHNESS_CLAIM = {"mysql": "B1", "postgresql": "B2"}
@@ -11,15 +13,11 @@ FRESHNESS_CLAIM = {"mysql": "B1", "postgresql": "B2"}
 def pytest_generate_tests(metafunc):
     # Which claim a freshness check carries depends on the database's engine (inventory).
     if "fresh_policy" in metafunc.fixturenames:
-        from picacheck.plugin import inventory_of
-
         inventory = inventory_of(metafunc.config)
-        params = []
-        for policy in inventory.backups.dumps:
-            claim = FRESHNESS_CLAIM.get(inventory.database(policy.database).engine)
-            params.append(pytest.param(policy, id=policy.database, marks=[pytest.mark.claim(claim)] if claim else []))
-        metafunc.parametrize("fresh_policy", params or [pytest.param(None, marks=pytest.mark.skip(
-            reason="not applicable here: the inventory has no dump policy"))])
+        params = [pytest.param(policy, id=policy.database,
+                               marks=claim_marks(FRESHNESS_CLAIM.get(inventory.database(policy.database).engine)))
+                  for policy in inventory.backups.dumps]
+        metafunc.parametrize("fresh_policy", params or none_documented("dump policy"))
 
 
 def _window_hours(policy) -> float:

@@ -5,7 +5,8 @@ import datetime
 
 import pytest
 
-from picacheck.facts.crontab import longest_wait, parse_crontab, parse_schedule
+from picacheck.facts.crontab import longest_wait, parse_schedule
+from picacheck.kit.applicability import not_applicable
 from picacheck.probes import backups, system
 
 HOUR = datetime.timedelta(hours=1)
@@ -30,11 +31,13 @@ def test_each_vm_has_a_backup_from_the_last_night(hosts, inventory, vzdump, evid
 
 @pytest.mark.claim("B6")
 def test_vzdump_runs_on_schedule(hosts, vzdump):
+    documented = parse_schedule(vzdump.schedule).fields
     for hypervisor in vzdump.hosts:
-        text = system.file_text(hosts[hypervisor], vzdump.cron_file) or ""
-        entries = [e for e in parse_crontab(text, system=True).entries if "vzdump" in e.command]
+        crontab = system.crontab(hosts[hypervisor], vzdump.cron_file)
+        assert crontab is not None, f"{hypervisor}: {vzdump.cron_file} does not exist"
+        entries = crontab.entries_running("vzdump")
         assert entries, f"{hypervisor}: no vzdump job in {vzdump.cron_file}"
-        assert any(e.fields == tuple(vzdump.schedule.split()) for e in entries), (
+        assert any(e.fields == documented for e in entries), (
             f"{hypervisor}: vzdump runs at {[' '.join(e.fields or ()) for e in entries]}, documented {vzdump.schedule}"
         )
 
@@ -48,7 +51,7 @@ def test_each_hypervisor_holds_both_sets(hosts, inventory, vzdump, evidence_note
     vzdump's run to the pull's (2 h for alice, 3 h for bob); an older one, or none, breaks B7.
     """
     if not inventory.backups.rsync:
-        pytest.skip("not applicable here: the inventory documents no rsync mirror")
+        not_applicable("the inventory documents no rsync mirror")
     problems = []
     for mirror in inventory.backups.rsync:
         lag_hours = longest_wait(parse_schedule(vzdump.schedule), parse_schedule(mirror.schedule)) / HOUR
@@ -74,12 +77,13 @@ def test_each_hypervisor_holds_both_sets(hosts, inventory, vzdump, evidence_note
 @pytest.mark.claim("B7")
 def test_rsync_mirror_jobs_pull_over_the_private_network(hosts, inventory):
     if not inventory.backups.rsync:
-        pytest.skip("not applicable here: the inventory documents no rsync mirror")
+        not_applicable("the inventory documents no rsync mirror")
     for mirror in inventory.backups.rsync:
-        text = system.file_text(hosts[mirror.host], mirror.cron_file) or ""
-        jobs = [e for e in parse_crontab(text, system=True).entries if "rsync" in e.command]
+        crontab = system.crontab(hosts[mirror.host], mirror.cron_file)
+        assert crontab is not None, f"{mirror.host}: {mirror.cron_file} does not exist"
+        jobs = crontab.entries_running("rsync")
         matching = [e for e in jobs if f"{mirror.source_address}:{mirror.path}" in e.command]
         assert matching, f"{mirror.host}: no rsync job pulling {mirror.source_address}:{mirror.path} ({[e.command for e in jobs]})"
-        assert matching[0].fields == tuple(mirror.schedule.split()), (
+        assert matching[0].fields == parse_schedule(mirror.schedule).fields, (
             f"{mirror.host}: the rsync pull runs at {' '.join(matching[0].fields or ())}, documented {mirror.schedule}"
         )

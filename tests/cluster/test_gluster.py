@@ -3,6 +3,7 @@
 
 import pytest
 
+from picacheck.kit.applicability import not_applicable
 from picacheck.probes import cluster, system
 
 
@@ -42,7 +43,7 @@ def test_every_brick_is_online(hosts, inventory, gluster_volume):
 @pytest.mark.claim("C6")
 def test_auth_allow_is_set(hosts, inventory, gluster_volume):
     if not gluster_volume.auth_allow_required:
-        pytest.skip("not applicable here: the inventory does not require auth.allow")
+        not_applicable("the inventory does not require auth.allow")
     volume = cluster.volume_info(hosts[inventory.gluster.peers[0]], gluster_volume.name)
     allowed = volume.options.get("auth.allow", "")
     assert allowed and allowed != "*", f"auth.allow on {volume.name} is {allowed or 'unset'}: anyone may mount it"
@@ -64,7 +65,7 @@ def test_each_brick_sits_on_its_own_filesystem(hosts, gluster_volume):
 def test_data_is_the_volume_mounted_on_every_node(hosts, gluster_volume):
     mount = gluster_volume.mount
     if mount is None:
-        pytest.skip("not applicable here: the inventory has no mount for this volume")
+        not_applicable("the inventory has no mount for this volume")
     for node in mount.hosts:
         mounted = system.mounted(hosts[node], mount.path)
         assert mounted is not None, f"{node}: nothing is mounted on {mount.path}"

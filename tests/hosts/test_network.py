@@ -5,6 +5,7 @@ import ipaddress
 
 import pytest
 
+from picacheck.kit.applicability import not_applicable
 from picacheck.probes import system
 
 
@@ -12,17 +13,16 @@ from picacheck.probes import system
 def network(inventory, hypervisor):
     network = inventory.hosts[hypervisor].network
     if network is None:
-        pytest.skip(f"not applicable here: no documented network for {hypervisor}")
+        not_applicable(f"no documented network for {hypervisor}")
     return network
 
 
 @pytest.mark.claim("H1")
 def test_public_addresses_are_on_the_host(hosts, inventory, hypervisor):
     host = inventory.hosts[hypervisor]
-    present = {address for addresses in system.addresses(hosts[hypervisor]).values() for address in addresses}
-    bare = {address.split("/")[0] for address in present}
+    held = system.held_addresses(hosts[hypervisor])
     for expected in filter(None, (host.public_ipv4, host.public_ipv6)):
-        assert expected in bare, f"{hypervisor} does not hold {expected} (it has {sorted(present)})"
+        assert expected in held, f"{hypervisor} does not hold {expected} (it has {sorted(held)})"
 
 
 @pytest.mark.claim("H1")
@@ -35,15 +35,19 @@ def test_etc_hosts_maps_the_private_cluster_names(hosts, network, hypervisor):
 
 @pytest.mark.claim("H9")
 def test_network_is_set_by_rc_local(hosts, network, hypervisor):
-    host = hosts[hypervisor]
-    script = system.file_text(host, network.configured_by)
-    assert script is not None, f"{hypervisor}: {network.configured_by} does not exist"
-    assert host.run(f"test -x {network.configured_by}").rc == 0, f"{hypervisor}: {network.configured_by} is not executable"
+    host, script_path = hosts[hypervisor], network.configured_by
+    script = system.network_script(host, script_path)
+    assert script is not None, f"{hypervisor}: {script_path} does not exist"
+    assert system.is_executable(host, script_path), f"{hypervisor}: {script_path} is not executable"
+    added = [f"{a.address} dev {a.dev}" for a in script.addresses]
     for address in filter(None, (network.ipv4, network.ipv6)):
-        assert address in script, f"{hypervisor}: {network.configured_by} does not add {address}"
-    interfaces = system.file_text(host, "/etc/network/interfaces") or ""
-    assert f"iface {network.public_interface} inet" not in interfaces, (
-        f"{hypervisor}: {network.public_interface} is also configured in /etc/network/interfaces"
+        assert script.adds_address(address, dev=network.public_interface), (
+            f"{hypervisor}: {script_path} does not add {address} to {network.public_interface} (it adds {added})"
+        )
+    also = system.interfaces_config(host).configures(network.public_interface)
+    assert not also, (
+        f"{hypervisor}: {network.public_interface} is also configured by ifupdown "
+        f"(/etc/network/interfaces: {[f'iface {s.name} {s.family} {s.method}' for s in also]})"
     )
 
 
@@ -68,7 +72,7 @@ def test_public_interface_addresses_and_default_routes(hosts, network, hyperviso
 @pytest.mark.claim("H9")
 def test_ipv6_autoconf_is_off_everywhere(hosts, network, hypervisor):
     if network.ipv6_autoconf is not False:
-        pytest.skip("not applicable here: the inventory does not require IPv6 autoconf off")
+        not_applicable("the inventory does not require IPv6 autoconf off")
     values = system.sysctl_values(hosts[hypervisor], "net/ipv6/conf/*/autoconf")
     values |= system.sysctl_values(hosts[hypervisor], "net/ipv6/conf/*/accept_ra")
     assert values, f"{hypervisor}: no IPv6 sysctl found"
@@ -88,7 +92,7 @@ def test_resolvers_in_documented_order(hosts, network, hypervisor):
 def test_vm_bridge_with_proxy_arp_and_masquerade(hosts, network, hypervisor):
     bridge = network.bridge
     if bridge is None:
-        pytest.skip(f"not applicable here: no documented VM bridge on {hypervisor}")
+        not_applicable(f"no documented VM bridge on {hypervisor}")
     host = hosts[hypervisor]
     assert bridge.address in system.addresses(host).get(bridge.name, []), f"{hypervisor}: {bridge.name} lacks {bridge.address}"
     if bridge.proxy_arp:
@@ -112,7 +116,7 @@ def test_vm_bridge_with_proxy_arp_and_masquerade(hosts, network, hypervisor):
 @pytest.mark.claim("H12")
 def test_port_forwards(hosts, network, hypervisor):
     if not network.port_forwards:
-        pytest.skip(f"not applicable here: {hypervisor} documents no port forward")
+        not_applicable(f"{hypervisor} documents no port forward")
     save = system.iptables_save(hosts[hypervisor], "nat")
     rules = save.dnat_rules()
     for forward in network.port_forwards:

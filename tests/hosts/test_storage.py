@@ -2,6 +2,7 @@
 
 import pytest
 
+from picacheck.kit.applicability import not_applicable
 from picacheck.probes import system
 
 
@@ -45,7 +46,7 @@ def test_raid_array_is_healthy_and_as_documented(hosts, raid_array):
 def test_every_array_is_declared_in_mdadm_conf(hosts, inventory, hypervisor):
     host = inventory.hosts[hypervisor]
     if not host.raid:
-        pytest.skip(f"not applicable here: {hypervisor} has no documented arrays")
+        not_applicable(f"{hypervisor} has no documented arrays")
     conf = system.mdadm_conf(hosts[hypervisor], host.mdadm_conf or "/etc/mdadm/mdadm.conf")
     declared = {array.uuid for array in conf.arrays}
     for expected in host.raid:
@@ -82,7 +83,7 @@ def test_volume_groups_hold_the_documented_volumes(hosts, inventory, hypervisor)
 def test_grub_is_on_every_boot_disk(hosts, inventory, hypervisor):
     grub = inventory.hosts[hypervisor].grub
     if grub is None or not grub.install_disks:
-        pytest.skip("not applicable here: the inventory documents no GRUB disks")
+        not_applicable("the inventory documents no GRUB disks")
     without = [disk for disk in grub.install_disks if not system.disk_boot_sector_has_grub(hosts[hypervisor], disk)]
     assert not without, f"{hypervisor}: no GRUB boot code on {without}: the host does not boot if the other disk dies"
 
@@ -91,20 +92,23 @@ def test_grub_is_on_every_boot_disk(hosts, inventory, hypervisor):
 def test_grub_kernel_command_line(hosts, inventory, hypervisor):
     grub = inventory.hosts[hypervisor].grub
     if grub is None or not grub.cmdline_default_contains:
-        pytest.skip("not applicable here: the inventory documents no GRUB command line")
-    text = system.file_text(hosts[hypervisor], "/etc/default/grub") or ""
-    lines = [line for line in text.splitlines() if line.strip().startswith("GRUB_CMDLINE_LINUX_DEFAULT=")]
-    assert lines, f"{hypervisor}: /etc/default/grub has no GRUB_CMDLINE_LINUX_DEFAULT"
-    options = lines[-1].split("=", 1)[1].strip().strip("\"'").split()
+        not_applicable("the inventory documents no GRUB command line")
+    defaults = system.grub_defaults(hosts[hypervisor])
+    assert "GRUB_CMDLINE_LINUX_DEFAULT" not in defaults.unreadable, (
+        f"{hypervisor}: GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub expands a command or a name the file does "
+        "not set: its value is unknown"
+    )
+    options = defaults.cmdline_linux_default
+    assert options is not None, f"{hypervisor}: /etc/default/grub has no GRUB_CMDLINE_LINUX_DEFAULT"
     missing = [option for option in grub.cmdline_default_contains if option not in options]
-    assert not missing, f"{hypervisor}: GRUB_CMDLINE_LINUX_DEFAULT is {options}, lacks {missing}"
+    assert not missing, f"{hypervisor}: GRUB_CMDLINE_LINUX_DEFAULT is {list(options)}, lacks {missing}"
 
 
 @pytest.mark.claim("H13")
 def test_documented_mounts_exist_with_their_size(hosts, inventory, hypervisor):
     host = inventory.hosts[hypervisor]
     if not host.mounts:
-        pytest.skip(f"not applicable here: no documented mounts on {hypervisor}")
+        not_applicable(f"no documented mounts on {hypervisor}")
     for expected in host.mounts:
         mount = system.mounted(hosts[hypervisor], expected.path)
         assert mount is not None, f"{hypervisor}: {expected.path} is not a separate filesystem"

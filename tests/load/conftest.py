@@ -4,8 +4,6 @@ with links to those files."""
 
 from __future__ import annotations
 
-import base64
-import os
 from pathlib import Path
 
 import pytest
@@ -18,37 +16,14 @@ def load_dir(request, tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def attach_load_report(request):
+def attach_load_report(attach_to_html):
     """Show a load run's chart in the HTML report, with links to locust's HTML and CSV."""
 
     def attach(run) -> None:
-        if request.config.pluginmanager.getplugin("html") is None:
-            return
-        import pytest_html
-
-        extras = getattr(request.node, "extras", [])
-        if run.chart is not None and run.chart.exists():
-            extras.append(pytest_html.extras.png(base64.b64encode(run.chart.read_bytes()).decode(),
-                                                 name=f"{run.target.service}: load chart"))
+        service = run.target.service
+        attach_to_html.picture(run.chart, name=f"{service}: load chart")
         for label, path in (("locust report", run.files.html), ("statistics (CSV)", run.files.stats),
                             ("history (CSV)", run.files.history), ("failures (CSV)", run.files.failures)):
-            if path.exists():
-                extras.append(pytest_html.extras.url(_href(request.config, path), name=f"{run.target.service}: {label}"))
-        request.node.extras = extras
+            attach_to_html.link(f"{service}: {label}", path)
 
     return attach
-
-
-def _href(config, path: Path) -> str:
-    html = getattr(config.option, "htmlpath", None)
-    if html:
-        return os.path.relpath(path.resolve(), Path(html).resolve().parent)
-    return path.resolve().as_uri()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    if call.when == "call" and getattr(item, "extras", None):
-        report.extras = getattr(report, "extras", []) + item.extras
-    return report

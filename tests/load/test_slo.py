@@ -12,7 +12,7 @@ import pytest
 from picacheck.errors import UserError
 from picacheck.load import runner
 from picacheck.load.target import NoScenario, target_for
-from picacheck.plugin import default_inventory_path
+from picacheck.kit.inventory import inventory_path_of
 
 
 @pytest.mark.claim("L1")
@@ -21,8 +21,7 @@ def test_service_holds_its_documented_load_within_its_slo(request, inventory, gr
     if service.slo is None:
         pytest.skip(f"not checked: the inventory documents no SLO (load objectives) for {service.name}")
     try:
-        target = target_for(inventory, service, request.config.getoption("--inventory") or default_inventory_path(),
-                            grant=grant)
+        target = target_for(inventory, service, inventory_path_of(request.config), grant=grant)
     except NoScenario as reason:
         pytest.skip(f"not checked: {reason}")
     except UserError as reason:  # e.g. a secret file the scenario needs is missing

@@ -3,23 +3,20 @@
 
 import pytest
 
+from picacheck.kit.inventory import inventory_of
+from picacheck.kit.params import claim_marks, none_documented
+from picacheck.kit.applicability import not_applicable
 from picacheck.probes import cluster, web
 
 CLAIM_OF_KIND = {"etherpad": "S6", "chat": "S7", "kanban": "S8"}
 
 
-def _claimed(kind: str):
-    claim = CLAIM_OF_KIND.get(kind)
-    return [pytest.mark.claim(claim)] if claim else []
-
-
 def pytest_generate_tests(metafunc):
     # The claim depends on the kind of service, which only the inventory knows.
     if "application" in metafunc.fixturenames:
-        from picacheck.plugin import inventory_of
-
         services = inventory_of(metafunc.config).services
-        metafunc.parametrize("application", [pytest.param(s, id=s.name, marks=_claimed(s.kind)) for s in services])
+        metafunc.parametrize("application", [pytest.param(s, id=s.name, marks=claim_marks(CLAIM_OF_KIND.get(s.kind)))
+                                             for s in services] or none_documented("service"))
 
 
 def test_application_answers_its_health_path_through_every_node(inventory, application):
@@ -39,7 +36,7 @@ def test_application_answers_its_health_path_through_every_node(inventory, appli
 def test_documented_logins_are_required(inventory):
     behind_login = [service for service in inventory.services if service.requires_login]
     if not behind_login:
-        pytest.skip("not applicable here: the inventory documents no service behind a login")
+        not_applicable("the inventory documents no service behind a login")
     for application in behind_login:
         _assert_requires_login(inventory, application)
 
@@ -55,11 +52,11 @@ def _assert_requires_login(inventory, application) -> None:
 
 def test_application_database_runs(hosts, inventory, application):
     if not application.database:
-        pytest.skip(f"not applicable here: {application.name} has no documented database")
+        not_applicable(f"{application.name} has no documented database")
     if inventory.swarm is None:
-        pytest.skip("not applicable here: the inventory has no Swarm")
+        not_applicable("the inventory has no Swarm")
     database = inventory.database(application.database)
     service = cluster.swarm_service(hosts[inventory.swarm.managers[0]], database.host)
     assert service is not None, f"no Swarm service {database.host} for the {database.engine} database of {application.name}"
-    running = [task for task in service.tasks if task.state == "running"]
+    running = [task for task in service.tasks if task.running]
     assert running, f"the {database.engine} database of {application.name} ({database.host}) has no running task"

@@ -4,6 +4,7 @@ round-robin DNS served by every node, the dashboard (S1–S5)."""
 import pytest
 
 from picacheck.findings import FindingKind, Severity
+from picacheck.kit.applicability import not_applicable
 from picacheck.probes import cluster, web
 
 
@@ -12,7 +13,7 @@ def test_traefik_is_global_with_one_task_per_node(hosts, inventory, traefik):
     service = cluster.swarm_service(hosts[inventory.swarm.managers[0]], traefik.service)
     assert service is not None, f"no Swarm service named {traefik.service}"
     assert service.mode == traefik.mode, f"{traefik.service} runs in {service.mode} mode"
-    running = sorted(task.node for task in service.tasks if task.state == "running")
+    running = sorted(task.node for task in service.tasks if task.running)
     nodes = sorted(inventory.swarm.managers + inventory.swarm.workers)
     assert running == nodes, f"{traefik.service} runs on {running}, expected one task on each of {nodes}"
     assert traefik.network in service.networks, f"{traefik.service} is on {service.networks}, not {traefik.network}"
@@ -22,11 +23,12 @@ def test_traefik_is_global_with_one_task_per_node(hosts, inventory, traefik):
 
 @pytest.mark.claim("S1")
 def test_services_are_routed_by_docker_labels(hosts, inventory, traefik, service):
-    labels = cluster.service_labels(hosts[inventory.swarm.managers[0]], service.name)
-    assert labels is not None, f"no Swarm service named {service.name}"
-    rules = [value for key, value in labels.items() if key == "traefik.frontend.rule" or key.endswith(".rule")]
-    assert any(service.domain in rule for rule in rules), (
-        f"{service.name} has no Traefik rule for {service.domain} in its labels ({sorted(labels)})"
+    routing = cluster.router_labels(hosts[inventory.swarm.managers[0]], service.name)
+    assert routing is not None, f"no Swarm service named {service.name}"
+    assert routing.enabled is not False, f"{service.name}'s labels turn Traefik off for it (traefik.enable=false)"
+    assert routing.routes(service.domain), (
+        f"{service.name} has no Traefik rule for {service.domain} in its labels "
+        f"(its rules: {[router.rule for router in routing.routers] or 'none'})"
     )
 
 
@@ -57,10 +59,31 @@ def test_certificate_is_valid_for_the_domain(inventory, traefik, service, eviden
         )
 
 
+@pytest.mark.claim("S3")
+def test_certificates_renew_through_a_challenge_the_ca_offers(hosts, inventory, traefik, evidence_note, finding):
+    found = cluster.traefik_static_config(hosts[inventory.swarm.managers[0]], traefik.service)
+    if found is None:
+        pytest.skip(f"not checked: {traefik.service} binds no static configuration file (its settings are flags)")
+    path, static = found
+    if not static.acme_enabled:
+        finding(FindingKind.procedure, Severity.medium,
+                f"{path} configures no ACME: Traefik does not renew the certificates, someone must")
+        return
+    for acme in static.acme_resolvers:
+        name = f"ACME resolver {acme.resolver}" if acme.resolver else "[acme]"
+        if acme.challenge is None:
+            finding(FindingKind.procedure, Severity.high,
+                    f"{path}: {name} sets no challenge: Traefik up to 1.6 then used TLS-SNI-01, which Let's Encrypt "
+                    "switched off in 2019, and later versions obtain nothing: the certificates will not renew")
+        else:
+            evidence_note(f"{path}: {name} renews through the {acme.challenge} challenge"
+                          + (f" on entry point {acme.challenge_entrypoint}" if acme.challenge_entrypoint else ""))
+
+
 @pytest.mark.claim("S4")
 def test_dashboard_is_published_and_exposure_is_reported(inventory, traefik, evidence_note, finding):
     if traefik.dashboard_port is None:
-        pytest.skip("not applicable here: the inventory documents no dashboard")
+        not_applicable("the inventory documents no dashboard")
     reachable = {node: web.port_open(address, traefik.dashboard_port) for node, address in inventory.round_robin_addresses().items()}
     assert all(reachable.values()), f"the dashboard port {traefik.dashboard_port} does not answer on {reachable}"
     # This run is outside the cluster: an answer here means anyone can reach the dashboard.

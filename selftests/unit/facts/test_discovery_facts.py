@@ -14,7 +14,7 @@ from picacheck.facts import ParseError
 from picacheck.facts.backup_commands import rsync_pull, vzdump_job
 from picacheck.facts.blockdevices import parse_lsblk
 from picacheck.facts.docker_services import parse_service_inspect
-from picacheck.facts.grub import parse_grub_default
+from picacheck.facts.grub import parse_default_grub
 from picacheck.facts.traefik_rules import label_domains, rule_domains
 from picacheck.facts.vms import parse_vm_list
 
@@ -66,7 +66,7 @@ def test_vm_list_reads_qm_list_and_the_labs_stand_in():
 
 
 def test_grub_default_reads_the_shell_assignments_as_grub_mkconfig_does():
-    grub = parse_grub_default("""# the report's typo is kept: i915.modset=0
+    grub = parse_default_grub("""# the report's typo is kept: i915.modset=0
 GRUB_DEFAULT=0
 GRUB_CMDLINE_LINUX_DEFAULT="quiet"
 GRUB_CMDLINE_LINUX_DEFAULT="quiet i915.modeset=0"   # the last one wins
@@ -74,10 +74,11 @@ export GRUB_TIMEOUT='5'
 if [ -x /usr/bin/foo ]; then GRUB_X=1; fi
 GRUB_BAD="unbalanced
 """)
-    assert grub.cmdline_default == ("quiet", "i915.modeset=0")
+    assert grub.cmdline_linux_default == ("quiet", "i915.modeset=0")
     assert grub.settings["GRUB_TIMEOUT"] == "5" and grub.settings["GRUB_DEFAULT"] == "0"
-    assert [number for number, _ in grub.unread] == [6, 7]
-    assert parse_grub_default("").cmdline_default == ()
+    assert grub.ignored == ("if [ -x /usr/bin/foo ]; then GRUB_X=1; fi",)
+    assert grub.unreadable == {"GRUB_BAD"}
+    assert parse_default_grub("").cmdline_linux_default is None
 
 
 def test_rsync_pull_names_the_source_of_the_labs_and_the_reports_jobs():
@@ -142,7 +143,7 @@ def test_router_rules_give_their_domains_in_v1_v2_and_v3_forms():
     assert label_domains(labels) == ("pad.test", "old.test")
 
 
-PARSERS = [parse_lsblk, parse_vm_list, parse_grub_default, parse_service_inspect]
+PARSERS = [parse_lsblk, parse_vm_list, parse_default_grub, parse_service_inspect]
 
 
 @settings(max_examples=300, deadline=None)

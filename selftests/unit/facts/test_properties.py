@@ -392,5 +392,5 @@ def test_plain_random_text_only_raises_parse_error(parser_name, text):
 
 
 def test_every_parser_is_fuzzed():
-    assert len(PARSERS) == 19 and set(SAMPLE_KINDS) <= set(PARSERS)
+    assert len(PARSERS) == 24 and set(SAMPLE_KINDS) <= set(PARSERS)
     assert read("report", "traefik.toml")  # the TOML sample goes through the traefik parser in test_traefik

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from picacheck.facts import ParseError, ToolError, parse_docker_info_swarm, parse_node_ls, parse_service_ps
+from picacheck.facts.swarm import node_from_api, service_from_api, tagged, task_from_api
 
 from .datafiles import data_files, read
 
@@ -49,39 +50,39 @@ NODES = {
     ],
 }
 
-# service ps: file → [(name, node, desired, state word, error, history)]
+# service ps: file → [(name, node, desired, state (Docker's word, lower case), error, history)]
 TASKS = {
     "service-ps-caprover-issue1133-failed-nonzero-exit-no-header.txt": [
-        ("captain-captain.1", "scraper", "Running", "Running", None, False),
-        *[("captain-captain.1", "scraper", "Shutdown", "Failed", "task: non-zero exit (1)", True)] * 4,
+        ("captain-captain.1", "scraper", "Running", "running", None, False),
+        *[("captain-captain.1", "scraper", "Shutdown", "failed", "task: non-zero exit (1)", True)] * 4,
     ],
     "service-ps-docs-no-trunc-rejected-no-such-image.txt": [
-        ("redis.1", "manager1", "Running", "Running", None, False),
-        ("redis.1", "worker2", "Shutdown", "Shutdown", None, True),
-        ("redis.2", "worker2", "Running", "Running", None, False),
-        ("redis.2", "worker2", "Shutdown", "Rejected",
+        ("redis.1", "manager1", "Running", "running", None, False),
+        ("redis.1", "worker2", "Shutdown", "shutdown", None, True),
+        ("redis.2", "worker2", "Running", "running", None, False),
+        ("redis.2", "worker2", "Shutdown", "rejected",
          "No such image: redis@sha256:6a692a76c2081888b589e26e6ec835743119fe453d67ecf03df7de5b73d69842", True),
     ],
     "service-ps-docs-task-history-rejected.txt": [
-        ("redis.1", "manager1", "Running", "Running", None, False),
-        ("redis.1", "manager1", "Shutdown", "Shutdown", None, True),
-        ("redis.2", "worker2", "Running", "Running", None, False),
-        ("redis.2", "worker2", "Shutdown", "Rejected", "No such image: redis@sha256:6…", True),
-        ("redis.2", "worker2", "Shutdown", "Shutdown", None, True),
-        ("redis.3", "worker1", "Running", "Running", None, False),
-        ("redis.3", "worker1", "Shutdown", "Shutdown", None, True),
-        ("redis.4", "worker1", "Running", "Running", None, False),
-        ("redis.4", "worker1", "Shutdown", "Shutdown", None, True),
+        ("redis.1", "manager1", "Running", "running", None, False),
+        ("redis.1", "manager1", "Shutdown", "shutdown", None, True),
+        ("redis.2", "worker2", "Running", "running", None, False),
+        ("redis.2", "worker2", "Shutdown", "rejected", "No such image: redis@sha256:6…", True),
+        ("redis.2", "worker2", "Shutdown", "shutdown", None, True),
+        ("redis.3", "worker1", "Running", "running", None, False),
+        ("redis.3", "worker1", "Shutdown", "shutdown", None, True),
+        ("redis.4", "worker1", "Running", "running", None, False),
+        ("redis.4", "worker1", "Shutdown", "shutdown", None, True),
     ],
-    "service-ps-moby-docs-1.12-desired-before-last-state.txt": [("redis.1", "manager1", "Running", "Running", None, False)],
+    "service-ps-moby-docs-1.12-desired-before-last-state.txt": [("redis.1", "manager1", "Running", "running", None, False)],
     "service-ps-moby-docs-1.12-service-column-last-state.txt": [
-        (f"redis.{slot}", node, "Running", "Running", None, False)
+        (f"redis.{slot}", node, "Running", "running", None, False)
         for slot, node in enumerate(["manager1", "worker2", "worker1", "worker1", "manager1", "worker2", "worker2",
                                      "worker1", "manager1", "manager1"], start=1)
     ],
     "service-ps-moby-issue25951-rejected-no-such-image.txt": [
-        ("web.1", "moby", "Ready", "Preparing", None, False),
-        *[("web.1", "moby", "Shutdown", "Rejected", "No such image: blabla:somethi…", True)] * 4,
+        ("web.1", "moby", "Ready", "preparing", None, False),
+        *[("web.1", "moby", "Shutdown", "rejected", "No such image: blabla:somethi…", True)] * 4,
     ],
 }
 
@@ -234,3 +235,72 @@ def test_swarm_tool_errors():
         parse_node_ls("Error response from daemon: This node is not a swarm manager.\n")
     with pytest.raises(ToolError):
         parse_docker_info_swarm("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n")
+
+
+# ---------------------------------------------------------------------------- the Docker API
+# Shapes of the Engine API v1.41 (GET /nodes, /services, /tasks), trimmed to what is read.
+
+API_NODE = {
+    "ID": "alpfdvrzjrbiuvya7nyiwhbjg",
+    "Spec": {"Role": "manager", "Availability": "active"},
+    "Description": {"Hostname": "pica01", "Engine": {"EngineVersion": "24.0.7"}},
+    "Status": {"State": "ready", "Addr": "172.30.42.11"},
+    "ManagerStatus": {"Leader": True, "Reachability": "reachable", "Addr": "172.30.42.11:2377"},
+}
+API_WORKER = {"ID": "w1", "Spec": {"Role": "worker", "Availability": "drain"},
+              "Description": {"Hostname": "pica02"}, "Status": {"State": "down"}}
+API_SERVICE = {
+    "ID": "s1",
+    "Spec": {
+        "Name": "traefik", "Labels": {"traefik.enable": "true"}, "Mode": {"Global": {}},
+        "TaskTemplate": {"ContainerSpec": {"Image": "registry.picasoft.test:5000/tx-traefik:3.1@sha256:abc"},
+                         "Networks": [{"Target": "net1"}]},
+        "EndpointSpec": {"Ports": [{"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 80, "PublishMode": "host"},
+                                   {"Protocol": "tcp", "TargetPort": 443, "PublishedPort": 443}]},
+    },
+}
+API_TASK = {"ID": "t1", "NodeID": "alpfdvrzjrbiuvya7nyiwhbjg", "DesiredState": "running",
+            "Spec": {"ContainerSpec": {"Image": "tx-traefik:3.1@sha256:abc"}},
+            "Status": {"State": "running", "ContainerStatus": {"ContainerID": "c1"}}}
+
+
+def test_a_node_of_the_api_reads_as_docker_node_ls_shows_it():
+    leader = node_from_api(API_NODE, self_id="alpfdvrzjrbiuvya7nyiwhbjg")
+    assert (leader.hostname, leader.status, leader.availability, leader.manager_status) == ("pica01", "Ready", "Active", "Leader")
+    assert leader.ready and leader.active and leader.is_manager and leader.is_leader and leader.self
+    assert leader.engine_version == "24.0.7"
+    worker = node_from_api(API_WORKER)
+    assert (worker.ready, worker.active, worker.is_manager, worker.is_leader, worker.self) == (False, False, False, False, False)
+    unreachable = node_from_api({**API_NODE, "ManagerStatus": {"Reachability": "unreachable"}})
+    assert unreachable.manager_status == "Unreachable" and unreachable.is_manager and not unreachable.is_leader
+
+
+def test_a_service_of_the_api_with_its_tasks():
+    service = service_from_api(API_SERVICE, [API_TASK, {**API_TASK, "ID": "t2", "NodeID": "gone",
+                                                        "Status": {"State": "rejected", "Err": "no such image"}}],
+                               {"alpfdvrzjrbiuvya7nyiwhbjg": "pica01"}, {"net1": "pica-net"})
+    assert (service.name, service.mode, service.replicas, service.networks, service.published_ports) == (
+        "traefik", "global", None, ("pica-net",), (80, 443))
+    assert service.image == "registry.picasoft.test:5000/tx-traefik:3.1" and service.labels == {"traefik.enable": "true"}
+    running, rejected = service.tasks
+    assert (running.node, running.state, running.running, running.desired_state) == ("pica01", "running", True, "Running")
+    assert running.name == "traefik.alpfdvrzjrbiuvya7nyiwhbjg" and running.image == "tx-traefik:3.1"
+    assert (rejected.node, rejected.state, rejected.running, rejected.error) == ("gone", "rejected", False, "no such image")
+    replicated = service_from_api({"Spec": {**API_SERVICE["Spec"], "Mode": {"Replicated": {"Replicas": 2}}}},
+                                  [{**API_TASK, "Slot": 1}], {}, {})
+    assert replicated.mode == "replicated" and replicated.replicas == 2 and replicated.tasks[0].name == "traefik.1"
+
+
+def test_an_answer_of_another_shape_is_a_parse_error():
+    with pytest.raises(ParseError):
+        node_from_api({"ID": "x"})
+    with pytest.raises(ParseError):
+        task_from_api({"ID": "t"}, "traefik", {})
+    with pytest.raises(ParseError):
+        service_from_api({"Spec": None}, [], {}, {})
+
+
+def test_tagged_references_as_the_image_store_lists_them():
+    assert tagged("tx-debian") == "tx-debian:latest"
+    assert tagged("registry.picasoft.test:5000/tx-debian") == "registry.picasoft.test:5000/tx-debian:latest"
+    assert tagged("registry.picasoft.test:5000/tx-debian:12@sha256:abc") == "registry.picasoft.test:5000/tx-debian:12"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from picacheck.facts import ParseError, fill_placeholders, parse_traefik_static
+from picacheck.facts.traefik import parse_router_labels
 
 from .datafiles import TRAEFIK, own_traefik_files, read, read_traefik, traefik_files
 
@@ -209,3 +210,35 @@ def test_v3_only_keys_and_empty_file():
     assert parse_traefik_static("[providers.swarm]\nendpoint = \"unix:///var/run/docker.sock\"\n").compatible_versions == (3,)
     empty = parse_traefik_static("", fmt="yaml")
     assert empty.entrypoints == {} and not empty.acme_enabled and not empty.dashboard.enabled
+
+
+# ---------------------------------------------------------------------------- router labels
+
+
+def test_v1_frontend_rules_as_in_the_report():
+    routing = parse_router_labels({"traefik.frontend.rule": "Host:pad.picasoft.net,www.pad.picasoft.net",
+                                   "traefik.port": "9001", "traefik.enable": "true"})
+    assert routing.hosts == ("pad.picasoft.net", "www.pad.picasoft.net") and routing.enabled is True
+    assert routing.routes("Pad.Picasoft.net") and not routing.routes("picasoft.net")
+    named = parse_router_labels({"traefik.api.frontend.rule": "Host:team.picasoft.net;PathPrefix:/api"})
+    assert [(r.name, r.hosts) for r in named.routers] == [("api", ("team.picasoft.net",))]
+
+
+def test_v2_and_v3_routers():
+    routing = parse_router_labels({
+        "traefik.http.routers.pad.rule": "Host(`pad.picasoft.test`) && PathPrefix(`/p`)",
+        "traefik.http.routers.pad.entrypoints": "websecure, web",
+        "traefik.http.routers.pad.tls": "true",
+        "traefik.http.routers.old.rule": "Host(`a.test`, `b.test`) || HostRegexp(`{sub:[a-z]+}.c.test`)",
+        "traefik.http.services.pad.loadbalancer.server.port": "9001",
+        "traefik.enable": "false",
+    })
+    pad, old = routing.routers
+    assert (pad.name, pad.hosts, pad.entrypoints, pad.tls) == ("pad", ("pad.picasoft.test",), ("websecure", "web"), True)
+    assert old.hosts == ("a.test", "b.test") and routing.enabled is False
+
+
+def test_a_domain_that_only_contains_the_documented_one_is_not_a_route():
+    routing = parse_router_labels({"traefik.http.routers.x.rule": "Host(`notpad.picasoft.test`)"})
+    assert routing.routes("pad.picasoft.test") == ()
+    assert parse_router_labels({}).routers == () and parse_router_labels({}).enabled is None
