@@ -39,8 +39,11 @@ def build(ctx: ChaosContext, victim: str) -> Experiment:
         fault=Fault(f"power {victim} off at once (and its VMs {vms})", inject,
                     manual=f"cut {victim}'s power through vPro (or pull its plug); its VMs {vms} go down with it",
                     repair=f"power {victim} on again through vPro and wait until it answers SSH"),
+        # Its VMs are part of the steady state: the rollback is over only once they answer
+        # again (else the next drill starts on a cluster still booting).
         steady_state={f"quorum on {survivor} with every vote": observe.quorum(ctx.hosts, survivor,
-                                                                              len(ctx.inventory.corosync.nodes))},
+                                                                              len(ctx.inventory.corosync.nodes)),
+                      **{f"ssh {vm}": observers[f"ssh {vm}"] for vm in vms}},
         observers=observers,
         rollbacks=[Rollback(f"start {victim} again", lambda: ctx.vms.start_hypervisor(victim)),
                    *[Rollback(f"start {vm} again", lambda vm=vm: ctx.vms.start_vm(vm)) for vm in vms]],
