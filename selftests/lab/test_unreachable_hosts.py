@@ -6,16 +6,15 @@ check (benchmarks/unreachable_host.py prints the figures)."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 import yaml
 
 from picacheck.lab.control import LabVms
+from selftests.unit.sshd import SilentListener
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[2]
@@ -30,28 +29,6 @@ def verify(inventory: Path, reports: Path, *layers: str) -> tuple[subprocess.Com
 
 def broken(summary: dict) -> dict[str, list[str]]:
     return {row["id"]: row["evidence"] for row in summary["claims"] if row["verdict"] == "broken"}
-
-
-class SilentListener:
-    """Accepts TCP on 127.0.0.1 and never answers (an sshd that hangs before its banner)."""
-
-    def __init__(self):
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                self.held.append(self.sock.accept()[0])
-            except OSError:
-                return
-
-    def close(self):
-        self.sock.close()
-        for connection in self.held:
-            connection.close()
 
 
 def test_a_host_that_never_speaks_ssh_is_named_once_and_its_checks_fail_at_once(lab, tmp_path):
