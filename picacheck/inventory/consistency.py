@@ -153,8 +153,7 @@ class _Rules:
 
     def volume(self, where: str, volume: GlusterVolume, peers: tuple[str, ...]) -> None:
         self.unique(volume.bricks, f"{where}.bricks")
-        for j, brick in enumerate(volume.bricks):
-            host = brick.partition(":")[0]
+        for j, (host, _) in enumerate(volume.brick_places):
             self.refer(host, f"{where}.bricks.{j}")
             if host in self.inventory.hosts and host not in peers:
                 self.problem(f"{where}.bricks.{j}", f"{host} is not one of gluster.peers")

@@ -192,6 +192,11 @@ class GlusterVolume(Strict):
     brick_filesystem: BrickFilesystem | None = None
     mount: VolumeMount | None = None
 
+    @property
+    def brick_places(self) -> tuple[tuple[str, str], ...]:
+        """(host, path) of each brick, in the inventory's order."""
+        return tuple((host, "/" + path) for host, _, path in (brick.partition(":/") for brick in self.bricks))
+
 
 class Gluster(Strict):
     peers: tuple[Name, ...] = Field(min_length=1)

@@ -52,8 +52,7 @@ def test_auth_allow_is_set(hosts, inventory, gluster_volume):
 @pytest.mark.claim("C7")
 def test_each_brick_sits_on_its_own_filesystem(hosts, gluster_volume):
     expected = gluster_volume.brick_filesystem
-    for brick in gluster_volume.bricks:
-        node, path = brick.split(":", 1)
+    for node, path in gluster_volume.brick_places:
         mount = system.mounted(hosts[node], path)
         assert mount is not None, f"{node}: {path} is not a mount point: the brick shares the root filesystem"
         if expected:
