@@ -44,6 +44,7 @@ sys.path.insert(0, str(REPO))
 from picacheck.facts.hosts import parse_etc_hosts  # noqa: E402
 from picacheck.facts.mounts import parse_findmnt  # noqa: E402
 from picacheck.facts.resolv import parse_resolv_conf  # noqa: E402
+from picacheck.processes import stop_group  # noqa: E402
 
 BRIDGE = "pcscale0"
 NETNS_PREFIX = "pcscale-"
@@ -287,15 +288,7 @@ def _cpu_seconds(pid: int) -> float:
 
 def _stop_run(process: subprocess.Popen) -> None:
     """Ctrl-C for pytest and its workers (their own process group), then, if need be, SIGKILL."""
-    for sig, grace in ((signal.SIGINT, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-            process.wait(timeout=grace)
-            return
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    stop_group(process, ((signal.SIGINT, 15), (signal.SIGKILL, 5)))
 
 
 def verify(inventory: Path, report_dir: Path, workers: str, sshd_pids: list[int]) -> Figures:

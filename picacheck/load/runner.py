@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from picacheck.load.capacity import Capacity, StepPlan, find_capacity, steps_fro
 from picacheck.load.results import Failure, RunFiles, aggregated, steady_rps
 from picacheck.load.slo import Measured, SloVerdict, evaluate, task_rate
 from picacheck.load.target import STEP_SHAPE, Target
+from picacheck.processes import stop_group
 
 STOP_TIMEOUT_S = 10  # locust lets running tasks finish this long at the end
 START_MARGIN_S = 60  # start-up, set-up of users, report writing
@@ -247,24 +247,9 @@ def _run(commands: list[list[str]], out: RunFiles, timeout_s: float) -> None:
             raise LoadError(f"locust exited with status {code}: {_tail(out)}")
     finally:
         for process in processes:
-            _stop(process)
+            stop_group(process)
         for output in outputs:
             output.close()
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def _tail(out: RunFiles, lines: int = 6) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
 import subprocess
 import time
@@ -33,6 +32,7 @@ from picacheck.load.results import RunFiles
 from picacheck.load.runner import locust_command
 from picacheck.load.slo import task_rate
 from picacheck.load.target import Target, find_service, target_for
+from picacheck.processes import stop_group
 from picacheck.progress import say
 
 MAX_RUN_S = 3600  # locust stops by itself after this long, whatever happens to the suite
@@ -115,17 +115,7 @@ class UsersDuringFault:
 
 def _stop(process: subprocess.Popen | None) -> None:
     """SIGTERM first (locust stops its users and writes its files), then SIGKILL."""
-    if process is None or process.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-            process.wait(timeout=wait)
-            return
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    stop_group(process, ((signal.SIGTERM, 20), (signal.SIGKILL, 5)))
 
 
 def read_requests(path: Path) -> list[dict]:
