@@ -47,6 +47,13 @@ class LayerRun:
     def evidence(self, claim: str) -> str:
         return "\n".join(self.claims[claim]["evidence"])
 
+    def status(self, claim: str) -> str:
+        """The verdict as the matrix shows it: "holds, with a finding" where a check found one."""
+        return self.claims[claim]["status"]
+
+    def findings(self, claim: str) -> str:
+        return "\n".join(finding["text"] for finding in self.claims[claim]["findings"])
+
     def broken(self) -> list[str]:
         return sorted(claim for claim, row in self.claims.items() if row["verdict"] == "broken")
 

@@ -122,8 +122,12 @@ def test_backup_layer_is_green_on_the_lab(run_layer):
     drill = run.evidence("B5")
     for database in ("mysql", "postgresql"):
         assert f"{database}: restored " in drill and "RPO" in drill, drill
-    # The report's PostgreSQL restore script feeds a plain-SQL dump to pg_restore: a finding.
-    assert "pg_restore" in drill and "FAILS" in drill and "text format dump" in drill, drill
+    # The report's PostgreSQL restore script feeds a plain-SQL dump to pg_restore: a finding
+    # on B5 (the dump itself restores), and B9 broken.
+    found = run.findings("B5")
+    assert run.status("B5") == "holds, with a finding", found
+    assert "pg_restore" in found and "FAILS" in found and "text format dump" in found, found
+    assert run.verdict("B9") == "broken" and "text format dump" in run.evidence("B9"), run.evidence("B9")
 
 
 def test_stopped_dumps_and_an_aged_newest_dump_break_b1(run_layer, pool, inventory, policies, ssh):

@@ -27,6 +27,11 @@ def test_services_layer_is_green_on_the_lab(run_layer):
     assert run.broken() == [], run.output[-3000:]
     for claim in ("S1", "S2", "S3", "S5", "S6", "S7", "S9"):
         assert run.verdict(claim) == "holds", (claim, run.evidence(claim))
+    # The lab's dashboard answers from outside the cluster, as the report's Traefik does: a
+    # security finding on S4, never shown as a plain green.
+    assert run.status("S4") == "holds, with a finding", run.findings("S4")
+    finding = run.claims["S4"]["findings"][0]
+    assert (finding["kind"], finding["severity"]) == ("security", "high"), finding
 
 
 def test_redirect_removed_breaks_s2(run_layer, ssh):
