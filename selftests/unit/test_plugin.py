@@ -210,3 +210,50 @@ def test_the_claims_matrix_is_the_same_in_parallel(suite):
     assert parallel["claims"] == serial["claims"]
     assert (parallel["counts"], parallel["findings"], parallel["exit_status"]) == (
         serial["counts"], serial["findings"], serial["exit_status"])
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory):
+    """A real sshd on 127.0.0.1: the pre-flight finds the host reachable."""
+    from selftests.unit.sshd import start_sshd
+
+    server = start_sshd(tmp_path_factory.mktemp("sshd"))
+    yield server
+    server.stop()
+
+
+FINDING_SUITE = '''
+import pytest
+from picacheck.findings import FindingKind, Severity
+
+@pytest.mark.claim("S4")
+def test_dashboard(finding):
+    finding(FindingKind.security, Severity.high, "the dashboard answers from outside")
+
+@pytest.mark.claim("C4")
+def test_holds():
+    assert True
+'''
+
+
+@pytest.mark.parametrize("kind, fail_on, status", [
+    ("lab", None, 0),          # the lab's default: none (it reproduces the documentation's exposures)
+    ("lab", "high", 1),        # asked for: a high finding fails the run
+    ("lab", "critical", 0),    # above the finding's severity: reported, not failing
+    ("staging", None, 1),      # staging's default: high
+])
+def test_fail_on_makes_findings_at_or_above_it_fail_the_run(pytester, sshd, kind, fail_on, status):
+    pytester.makeconftest('pytest_plugins = ["picacheck.kit.plugin", "picacheck.report.pytest_hooks"]')
+    reachable = f"ssh: {{address: 127.0.0.1, port: {sshd.port}, key_file: {sshd.key_file}}}"
+    pytester.makefile(".yml", inventory=INVENTORY.replace("kind: lab", f"kind: {kind}")
+                      .replace("ssh: {address: 127.0.0.1, port: 1}", reachable))
+    pytester.mkdir("tests")
+    pytester.mkdir("tests/services")
+    (pytester.path / "tests" / "services" / "test_findings.py").write_text(FINDING_SUITE)
+    args = ["--inventory", "inventory.yml", "--report-dir", "out", "-p", "no:cacheprovider"]
+    result = pytester.runpytest(*args, *(["--fail-on", fail_on] if fail_on else []))
+    result.assert_outcomes(passed=2)
+    rows, data = _summary(pytester)
+    assert rows["S4"]["status"] == "holds, with a finding"
+    assert data["fail_on"] == (fail_on or ("none" if kind == "lab" else "high"))
+    assert result.ret == status, result.stdout.str()[-2000:]
