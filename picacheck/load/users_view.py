@@ -17,6 +17,7 @@ documented `slo.max_outage_s` (no objective documented: reported, not checked).
 from __future__ import annotations
 
 import json
+from collections import Counter
 import math
 import signal
 import subprocess
@@ -132,30 +133,41 @@ def read_requests(path: Path) -> list[dict]:
 
 
 def per_second(requests: list[dict], fault_wall: float) -> list[dict]:
-    """Per second since the fault (t < 0: before it): requests, failures, p95 (ms)."""
-    buckets: dict[int, list[dict]] = {}
+    """Per second since the fault (t < 0: before it): the requests that ended in it, their
+    failures and p95 (ms), and the requests *in flight* in it, failed or not. A request is
+    logged when it ends; one that hung 30 s before failing kept its user waiting for all of
+    those seconds, so it counts in each of them (`in_flight`, `failed_in_flight`)."""
+    ended: dict[int, list[dict]] = {}
+    in_flight: Counter = Counter()
+    failed_in_flight: Counter = Counter()
     for request in requests:
         if request.get("name", "").startswith("[setup]"):
             continue
-        buckets.setdefault(math.floor(request["t"] - fault_wall), []).append(request)
+        end = request["t"] - fault_wall
+        ended.setdefault(math.floor(end), []).append(request)
+        for second in range(math.floor(end - request["ms"] / 1000), math.floor(end) + 1):
+            in_flight[second] += 1
+            failed_in_flight[second] += not request["ok"]
     rows = []
-    for second in sorted(buckets):
-        times = sorted(r["ms"] for r in buckets[second])
-        failures = sum(1 for r in buckets[second] if not r["ok"])
-        rows.append({"t": float(second), "requests": len(times), "failures": failures,
-                     "p95_ms": times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)]})
+    for second in sorted(set(ended) | set(in_flight)):
+        times = sorted(r["ms"] for r in ended.get(second, []))
+        rows.append({"t": float(second), "requests": len(times), "failures": sum(not r["ok"] for r in ended.get(second, [])),
+                     "p95_ms": times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)] if times else None,
+                     "in_flight": in_flight[second], "failed_in_flight": failed_in_flight[second]})
     return rows
 
 
 def _failing(row: dict, slo: Slo) -> bool:
-    return row["requests"] > 0 and row["failures"] / row["requests"] > slo.max_failure_ratio
+    """More of the requests in flight in this second failed than the SLO allows."""
+    total, failed = row.get("in_flight", row["requests"]), row.get("failed_in_flight", row["failures"])
+    return total > 0 and failed / total > slo.max_failure_ratio
 
 
 def users_figures(rows: list[dict], slo: Slo, end: float) -> dict:
     """The users' figures during the fault (0 ≤ t ≤ end)."""
     during = [row for row in rows if 0 <= row["t"] <= end]
     failing = [row["t"] for row in during if _failing(row, slo)]
-    times = [row["p95_ms"] for row in during if row["requests"]]
+    times = [row["p95_ms"] for row in during if row["p95_ms"] is not None]
     longest = run = 0
     previous = None
     for second in failing:
@@ -171,12 +183,17 @@ def users_figures(rows: list[dict], slo: Slo, end: float) -> dict:
             "max_outage_s": slo.max_outage_s}
 
 
+def _in_flight(row: dict | None) -> int:
+    return 0 if row is None else row.get("in_flight", row["requests"])  # journals before in_flight: ended ones
+
+
 def x8_verdict(figures: dict) -> ClaimVerdict:
     judged = {name: f for name, f in figures.items() if f["max_outage_s"] is not None}
     lines = [f"{name}: {f['failed_during_fault']} of {f['requests_during_fault']} requests failed during the fault, "
              f"the longest stretch above the SLO's failure ratio {f['longest_failing_stretch_s']:.0f} s"
              + (f" (objective {f['max_outage_s']:g} s)" if f["max_outage_s"] is not None else "")
-             + f", users' RTO {f['users_rto_s'] if f['users_rto_s'] is not None else 'not within the fault'} s"
+             + (f", users' RTO {f['users_rto_s']:g} s" if f["users_rto_s"] is not None else
+                ", not recovered for its users within the observation")
              for name, f in figures.items()]
     if not judged:
         return ClaimVerdict(CLAIM, Verdict.not_checked,
@@ -195,8 +212,8 @@ def consistency(journal: dict, service_probe: dict[str, str], tolerance_s: float
     for service, probe in service_probe.items():
         down = {math.floor(o["t"]) for o in journal["timeline"] if o["probe"] == probe and not o["ok"] and o["t"] >= 0}
         rows = {row["t"]: row for row in journal["users"] if row["service"] == service and row["t"] >= 0}
-        users_failing = {int(t) for t, row in rows.items() if row["failures"]}
-        missed = sorted(second for second in down if rows.get(float(second), {}).get("requests")
+        users_failing = {int(t) for t, row in rows.items() if row.get("failed_in_flight", row["failures"])}
+        missed = sorted(second for second in down if _in_flight(rows.get(float(second)))
                         and second not in users_failing)
         if len(missed) > tolerance_s:
             problems.append(f"{service}: the probe saw it down in {len(down)} s, the users saw no failure in "

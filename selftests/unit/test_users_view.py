@@ -17,7 +17,7 @@ def requests(pattern: dict[int, tuple[int, int]], ms: float = 50.0) -> list[dict
     log = []
     for second, (count, failed) in pattern.items():
         for index in range(count):
-            log.append({"t": FAULT + second + index / (count + 1), "name": "/p/x", "ms": ms, "ok": index >= failed,
+            log.append({"t": FAULT + second + 0.1 + 0.8 * index / count, "name": "/p/x", "ms": ms, "ok": index >= failed,
                         "status": 200 if index >= failed else 502, "node": "n1"})
     return log
 
@@ -80,7 +80,8 @@ def test_the_users_view_goes_into_the_journal_and_replaces_the_placeholder_verdi
     companion.journal(journal, fault_at=100.0)
     assert journal.figures["users"]["team"]["failed_during_fault"] == 60
     assert [v.verdict.value for v in journal.verdicts if v.claim == "X8"] == ["broken"]
-    assert journal.users[0] == {"service": "team", "t": 0.0, "requests": 2, "failures": 2, "p95_ms": 50.0}
+    assert journal.users[0] == {"service": "team", "t": 0.0, "requests": 2, "failures": 2, "p95_ms": 50.0,
+                                "in_flight": 2, "failed_in_flight": 2}
 
 
 def _journal(probe_down: range, users_failing: range) -> dict:
@@ -97,3 +98,16 @@ def test_users_failing_over_the_stretch_the_probe_saw_down_are_consistent():
 def test_users_served_while_the_probe_saw_the_service_down_are_a_disagreement():
     problems = users_view.consistency(_journal(range(2, 30), range(2, 8)), {"team": "team via pica01"})
     assert problems and problems[0].startswith("team: the probe saw it down in 28 s, the users saw no failure in 22")
+
+
+def test_a_request_that_hangs_before_failing_is_an_outage_for_every_second_it_kept_its_user_waiting():
+    """Users of a service whose node died wait for a timeout: few requests, each failing after
+    30 s. Counted where they end, they look like a 1 s blip; in flight, they are 30 s."""
+    log = requests({-3: (4, 0)}) + [{"t": FAULT + 30.5, "name": "/_matrix", "ms": 30000.0, "ok": False,
+                                     "status": 0, "node": "n1"}]
+    log += requests({s: (4, 0) for s in range(31, 40)})
+    rows = users_view.per_second(log, FAULT)
+    figures = users_view.users_figures(rows, SLO, end=39)
+    assert figures["failed_during_fault"] == 1
+    assert figures["longest_failing_stretch_s"] == 31.0 and figures["users_rto_s"] == 31.0
+    assert users_view.x8_verdict({"team": figures}).verdict.value == "broken"  # objective 20 s
