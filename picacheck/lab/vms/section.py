@@ -20,8 +20,10 @@ def ssh(host: str) -> dict:
 def inventory_section() -> dict:
     hosts = {name: {"roles": ROLES[name], "ssh": ssh(name), "daemons": DAEMONS[name]} for name in T.CONTAINER_HOSTS}
     for name in hosts:
-        if name in T.PUBLIC_HOSTS:  # admin has none: it lives behind alice's vmbr1 (S10)
+        if name in T.PUBLIC_HOSTS:  # admin has none: it lives behind alice's vmbr1 (S10) …
             hosts[name]["public_ipv4"] = T.HOSTS[name].address
+        else:  # … where its address is a private one (what `inventory discover` finds there)
+            hosts[name]["private_address"] = T.HOSTS[name].address
     return {
         "hosts": hosts,
         "gluster": {
