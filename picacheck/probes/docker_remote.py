@@ -39,7 +39,7 @@ class _DialConnection(SSHConnection):
         except BaseException:
             self.sessions.release()
             raise
-        self.sock = _released_on_close(channel, self.sessions)
+        self.sock = _reading_no_further_than_asked(_released_on_close(channel, self.sessions))
 
 
 def _released_on_close(channel, sessions):
@@ -56,6 +56,26 @@ def _released_on_close(channel, sessions):
                 sessions.release()
 
     channel.close = close_and_release
+    return channel
+
+
+def _reading_no_further_than_asked(channel):
+    """The channel, whose files never read ahead of what they are asked for.
+
+    http.client reads a response's headers through `channel.makefile()`, whose readline
+    takes 8 KiB at a time from the channel; for an exec or attach, docker-py then reads the
+    multiplexed output from the channel itself (`_get_raw_response_socket`), so output that
+    came in the same packet as the headers was left in the file's buffer: the stream lost
+    its frame boundaries ("ValueError: 97 is not a valid stream" in a restore drill). One
+    byte at a time for lines, exactly what is asked for otherwise."""
+    makefile = channel.makefile
+
+    def makefile_reading_lines_bytewise(*args):
+        file = makefile(*args)
+        file._bufsize = 1  # paramiko's BufferedFile: readline reads this much per call
+        return file
+
+    channel.makefile = makefile_reading_lines_bytewise
     return channel
 
 
