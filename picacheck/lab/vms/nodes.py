@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import resource
 import subprocess
 import tarfile
 import time
@@ -252,6 +253,15 @@ def _current_devices(container) -> list[str]:
     return [f"{d['PathOnHost']}:{d['PathInContainer']}:{d['CgroupPermissions']}" for d in devices]
 
 
+def _open_files_limit() -> docker.types.Ulimit:
+    """As many open files as this machine lets the lab's engine give (at most 65536): with
+    Docker's default soft limit of 1024, pica02's GlusterFS brick hit "Too many open files"
+    under the load tests, failed its health check and stopped itself."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    limit = 65536 if hard == resource.RLIM_INFINITY else min(65536, hard)
+    return docker.types.Ulimit(name="nofile", soft=limit, hard=limit)
+
+
 def _create(client: docker.DockerClient, host: str, loop: str | None):
     api = client.api
     name = T.container_name(host)
@@ -267,6 +277,7 @@ def _create(client: docker.DockerClient, host: str, loop: str | None):
     host_config = api.create_host_config(
         binds=binds,
         cap_add=CAPABILITIES,
+        ulimits=[_open_files_limit()],
         security_opt=["seccomp=unconfined", "apparmor=unconfined"],
         device_cgroup_rules=["a *:* rwm"],
         devices=_wanted_devices(host, loop),
