@@ -309,6 +309,10 @@ def _registry(session: Session, specs) -> dict | None:
         (hypervisor for hypervisor, network in session.networks.items()
          for forward in network.get("port_forwards", ())
          if str(forward["port"]) == port and forward["to"].rsplit(":", 1)[0] in addresses), None)
+    hypervisors = [n for n in session.minimal.hosts if "hypervisor" in session.roles[n]]
+    if found["forwarded_by"] is None and any(n not in session.networks for n in hypervisors):
+        # A hypervisor whose rules were not read may be the one that forwards (S10): unknown, not "none".
+        found["forwarded_by"] = session.why_not("registry.forwarded_by", "hypervisor")
     return found
 
 

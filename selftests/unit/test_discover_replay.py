@@ -201,3 +201,16 @@ def test_the_command_fills_what_cannot_be_discovered_from_a_documented_inventory
         update={"expected_images": ()})
     assert images < set(documented.registry.expected_images), "the images the services run: discovered, kept"
     assert f"user: pica  # from {documented_path}" in out.read_text()
+
+
+def test_a_port_forward_no_read_hypervisor_could_show_is_unknown_not_none(lab, tmp_path):
+    """S10's forwarded_by: with the hypervisors not read, "no forward found" means nothing; it
+    is a placeholder with its reason, and a documented forward is not drift."""
+    unreachable = {name: "SSH port closed (connection refused)" for name in ("alice", "bob")}
+    found, loaded, _ = discover(lab, tmp_path, unreachable)
+    assert "registry.forwarded_by" in found.tree["x-discovered"]["not_discovered"], found.tree["x-discovered"]
+    documented = load_inventory(DATA / "lab-documented.yml")
+    forwarded = documented.model_copy(update={"registry": documented.registry.model_copy(
+        update={"forwarded_by": "alice"})})
+    not_discovered = found.tree["x-discovered"]["not_discovered"]
+    assert not [d for d in differences(forwarded, loaded, not_discovered) if d.claim == "S10"]
