@@ -8,7 +8,10 @@
 # Short-Description: GlusterFS management daemon (the lab's stand-in for glusterd.service)
 ### END INIT INFO
 # Debian ships glusterd only as a systemd unit; the lab's nodes have no systemd, so this
-# script does what glusterd.service does: ExecStart=/usr/sbin/glusterd -p /run/glusterd.pid,
+# script does what glusterd.service does: LimitNOFILE=65536 (or the node's hard limit, if
+# lower: started from an SSH session, glusterd and its bricks got pam_limits' soft 1024, and
+# a brick under the load tests hit "Too many open files" and stopped itself),
+# ExecStart=/usr/sbin/glusterd -p /run/glusterd.pid,
 # and on stop, KillMode=control-group: glusterd and the brick and self-heal daemons it
 # spawned (not the FUSE clients of mounted volumes, which systemd keeps in the mount unit).
 
@@ -40,6 +43,7 @@ case "$1" in
         if status_of_proc -p "$PIDFILE" "$DAEMON" glusterd >/dev/null 2>&1; then
             log_end_msg 0; exit 0
         fi
+        ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
         start-stop-daemon --start --quiet --pidfile "$PIDFILE" --exec "$DAEMON" -- \
             -p "$PIDFILE" --log-level "$LOG_LEVEL" $GLUSTERD_OPTIONS
         status=$?
