@@ -105,19 +105,8 @@ def test_an_interrupt_during_the_fault_rolls_back_and_leaves_the_journal(tmp_pat
     assert data["outcome"] == "interrupted" and data["rollbacks"][0]["ok"]
 
 
-def test_a_second_interrupt_during_the_rollback_abandons_it_and_still_leaves_the_journal(tmp_path, monkeypatch):
-    events, started, pressed, warned = [], threading.Event(), threading.Event(), threading.Event()
-    say = runner.say
-
-    def say_and_notice(text: str) -> None:
-        say(text)
-        if "press Ctrl-C again" in text:
-            warned.set()
-
-    # Two signals that arrive before Python runs its handler are one (POSIX does not queue
-    # them): on a loaded machine 0.3 s apart was sometimes one press. The second press waits
-    # until the first one has been seen, as a person's would.
-    monkeypatch.setattr(runner, "say", say_and_notice)
+def test_a_second_interrupt_during_the_rollback_abandons_it_and_still_leaves_the_journal(tmp_path):
+    events, started, pressed = [], threading.Event(), threading.Event()
 
     def slow_step():  # still running when both presses come, however slow the machine
         started.set()
@@ -128,7 +117,7 @@ def test_a_second_interrupt_during_the_rollback_abandons_it_and_still_leaves_the
     def press_twice():
         started.wait(60)
         os.kill(os.getpid(), signal.SIGINT)
-        warned.wait(60)
+        time.sleep(0.3)
         os.kill(os.getpid(), signal.SIGINT)
         pressed.set()
 
