@@ -64,7 +64,7 @@ def down() -> bool:
         for part in reversed(PARTS):
             with step(f"lab down: {part.NAME}"):
                 changed |= bool(part.down())
-        changed |= vms.lifecycle.restore_host()
+        changed |= vms.lifecycle.restore_host(sweep=True)  # nothing runs now: what is left is nobody's
     say("lab down: everything the lab made is gone (the cache stays)" if changed else "lab down: nothing was left")
     return changed
 

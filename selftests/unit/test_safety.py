@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -209,10 +208,13 @@ def test_an_interrupted_verify_writes_its_partial_report_and_exits_130_or_143(tm
 def test_a_killed_run_never_becomes_latest_and_a_run_leaves_no_ssh_folder(tmp_path):
     listener = SilentListener()
     reports = tmp_path / "reports"
+    own_tmp = tmp_path / "tmp"  # the runs' temporary folders, apart from the other tests' (xdist)
+    own_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(own_tmp)}
     try:
         process = subprocess.Popen([sys.executable, "-m", "picacheck.cli", "verify", "--inventory",
                                     str(slow_inventory(tmp_path, listener)), "--reports", str(reports), "--layer",
-                                    "cluster"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                    "cluster"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + 60
         while not listener.held and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -221,12 +223,12 @@ def test_a_killed_run_never_becomes_latest_and_a_run_leaves_no_ssh_folder(tmp_pa
     finally:
         listener.close()
     assert not (reports / "latest").exists(), "a run that wrote nothing became latest"
-    before = set(Path(tempfile.gettempdir()).glob("picacheck-ssh-*"))  # a killed run cannot clean up
+    before = set(own_tmp.glob("picacheck-ssh-*"))  # a killed run cannot clean up
     listener = SilentListener()
     try:
         result = cli("verify", "--inventory", str(slow_inventory(tmp_path, listener)), "--reports", str(reports),
-                     "--layer", "cluster", timeout=120)
+                     "--layer", "cluster", env={"TMPDIR": str(own_tmp)}, timeout=120)
     finally:
         listener.close()
     assert result.returncode == 1 and (reports / "latest" / "summary.json").exists()
-    assert not set(Path(tempfile.gettempdir()).glob("picacheck-ssh-*")) - before, "the run left its ssh_config folder"
+    assert not set(own_tmp.glob("picacheck-ssh-*")) - before, "the run left its ssh_config folder"

@@ -346,11 +346,17 @@ def down() -> bool:
     return changed
 
 
-def restore_host(existed: dict[Path, bool] | None = None) -> bool:
+def restore_host(existed: dict[Path, bool] | None = None, sweep: bool = False) -> bool:
     """Once no part of the lab runs: IP forwarding and the FORWARD policy as they were, the
     shared files (the lab key, the inventory) gone, and LAB_DIR and RUN_DIR when empty (but
-    for the cache, which `down` keeps)."""
+    for the cache, which `down` keeps).
+
+    `sweep` (the whole lab's `down`, once every part is down): whatever is still in those
+    folders is nobody's (an older version's files, a part that forgot one) and goes too,
+    named, rather than passing for a running part and keeping the host's changes forever."""
     existed = existed or _existed()
+    if sweep:
+        _sweep_unclaimed()
     running_others = _others(T.RUN_DIR, OWN_RUN_ENTRIES)
     if running_others:
         say(f"other parts of the lab still run ({', '.join(running_others)} in {T.RUN_DIR}): "
@@ -369,6 +375,17 @@ def restore_host(existed: dict[Path, bool] | None = None) -> bool:
             shutil.rmtree(path, ignore_errors=True)
             changed |= existed[path]
     return changed
+
+
+def _sweep_unclaimed() -> None:
+    """What no part of the lab claims once all are down: RUN_DIR's entries but for this part's
+    own (engine.json: the host's settings to put back) and LAB_DIR's but for the cache and
+    this part's shared files."""
+    unclaimed = [T.RUN_DIR / name for name in _others(T.RUN_DIR, OWN_RUN_ENTRIES)]
+    unclaimed += [T.LAB_DIR / name for name in _others(T.LAB_DIR, OWN_LAB_ENTRIES | SHARED_LAB_ENTRIES | {"cache"})]
+    if unclaimed:
+        say(f"every part of the lab is down; removing what none of them claims: {', '.join(map(str, unclaimed))}")
+        _remove_files(unclaimed)
 
 
 def _warn_foreign_ports() -> None:
