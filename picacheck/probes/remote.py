@@ -322,9 +322,12 @@ class HostPool:
         """
         self.allowed()
         direct = {name: host.ssh for name, host in self.inventory.hosts.items() if not host.ssh.jump}
-        with ThreadPoolExecutor(max_workers=min(32, max(1, len(direct)))) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(32, max(1, len(direct))))
+        try:
             answers = dict(zip(direct, pool.map(
                 lambda c: ssh.banner_check(c.address, c.port, c.connect_timeout), direct.values())))
+        finally:  # a Ctrl-C stops the run now, not once a silent host's banner timeout is over
+            pool.shutdown(wait=False, cancel_futures=True)
         unreachable = {name: reason for name, reason in answers.items() if reason}
         for name, host in self.inventory.hosts.items():
             jump = host.ssh.jump
