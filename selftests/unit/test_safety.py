@@ -184,6 +184,13 @@ def slow_inventory(tmp_path: Path, listener: SilentListener) -> Path:
     return path
 
 
+def _as_a_foreground_job() -> None:
+    """Ctrl-C's default disposition, as a terminal's foreground job has it: a suite started in
+    the background of a non-interactive shell (`cmd &`, as a CI script may) passes SIGINT on as
+    ignored, and Python then installs no KeyboardInterrupt (both CI rehearsals failed so)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_an_interrupted_verify_writes_its_partial_report_and_exits_130_or_143(tmp_path, signum, status):
     listener = SilentListener()
@@ -191,7 +198,8 @@ def test_an_interrupted_verify_writes_its_partial_report_and_exits_130_or_143(tm
     try:
         process = subprocess.Popen([sys.executable, "-m", "picacheck.cli", "verify", "--inventory",
                                     str(slow_inventory(tmp_path, listener)), "--reports", str(reports), "--layer",
-                                    "cluster"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                    "cluster"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=_as_a_foreground_job)
         deadline = time.monotonic() + 60
         while not listener.held and time.monotonic() < deadline:  # the pre-flight is waiting for a banner
             time.sleep(0.2)
