@@ -32,7 +32,12 @@ def lab_dirs(tmp_path, monkeypatch):
 
 def test_the_sweep_removes_what_no_part_claims_and_names_it(lab_dirs):
     run_dir, lab_dir, said = lab_dirs
-    lifecycle.restore_host(sweep=True)
+    (run_dir / "lock").unlink()  # only LAB_DIR has something left: still a change to report
+    assert lifecycle.restore_host(sweep=True) is True
+    run_dir.mkdir(exist_ok=True)
+    (run_dir / "lock").write_text("")
+    (lab_dir / "share").mkdir()
+    assert lifecycle.restore_host(sweep=True) is True
     assert not run_dir.exists()
     assert sorted(p.name for p in lab_dir.iterdir()) == ["cache"]
     assert (lab_dir / "cache" / "rootfs.img").read_text() == "kept"

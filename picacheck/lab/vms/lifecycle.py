@@ -305,6 +305,7 @@ def _remove_lab_objects(client) -> bool:
 # hypervisors) keep their own entries there; down() leaves those alone.
 OWN_LAB_ENTRIES = {"docker", "disks", "logs", "ca", "secrets", "hostkeys", "state.json"}
 SHARED_LAB_ENTRIES = {"ssh", "inventory.yml"}  # the lab key is the hypervisors' too
+CLAIMED_LAB_ENTRIES = OWN_LAB_ENTRIES | SHARED_LAB_ENTRIES | {"cache"}  # anything else is another part's
 OWN_RUN_ENTRIES = {"daemon.json", "docker.pid", "docker.sock", "dockerd.log", "engine.json", "exec"}
 
 
@@ -355,15 +356,14 @@ def restore_host(existed: dict[Path, bool] | None = None, sweep: bool = False) -
     folders is nobody's (an older version's files, a part that forgot one) and goes too,
     named, rather than passing for a running part and keeping the host's changes forever."""
     existed = existed or _existed()
-    if sweep:
-        _sweep_unclaimed()
+    swept = _sweep_unclaimed() if sweep else False
     running_others = _others(T.RUN_DIR, OWN_RUN_ENTRIES)
     if running_others:
         say(f"other parts of the lab still run ({', '.join(running_others)} in {T.RUN_DIR}): "
             "IP forwarding, the FORWARD policy and the lab key stay until they are down too")
-        return _remove_files([T.SSH_KNOWN_HOSTS, T.INVENTORY_FILE])
-    changed = engine.restore_host_network()
-    if _others(T.LAB_DIR, OWN_LAB_ENTRIES | SHARED_LAB_ENTRIES | {"cache"}):  # another part's files: its key too
+        return _remove_files([T.SSH_KNOWN_HOSTS, T.INVENTORY_FILE]) or swept
+    changed = swept | engine.restore_host_network()
+    if _others(T.LAB_DIR, CLAIMED_LAB_ENTRIES):  # another part's files: its key too
         changed |= _remove_files([T.SSH_KNOWN_HOSTS, T.INVENTORY_FILE])
     else:
         changed |= _remove_files(T.LAB_DIR / name for name in SHARED_LAB_ENTRIES)
@@ -377,15 +377,15 @@ def restore_host(existed: dict[Path, bool] | None = None, sweep: bool = False) -
     return changed
 
 
-def _sweep_unclaimed() -> None:
+def _sweep_unclaimed() -> bool:
     """What no part of the lab claims once all are down: RUN_DIR's entries but for this part's
     own (engine.json: the host's settings to put back) and LAB_DIR's but for the cache and
     this part's shared files."""
     unclaimed = [T.RUN_DIR / name for name in _others(T.RUN_DIR, OWN_RUN_ENTRIES)]
-    unclaimed += [T.LAB_DIR / name for name in _others(T.LAB_DIR, OWN_LAB_ENTRIES | SHARED_LAB_ENTRIES | {"cache"})]
+    unclaimed += [T.LAB_DIR / name for name in _others(T.LAB_DIR, CLAIMED_LAB_ENTRIES)]
     if unclaimed:
         say(f"every part of the lab is down; removing what none of them claims: {', '.join(map(str, unclaimed))}")
-        _remove_files(unclaimed)
+    return _remove_files(unclaimed)
 
 
 def _warn_foreign_ports() -> None:
